@@ -1,0 +1,37 @@
+/* Where library diagnostics go: stderr in the foreground, syslog once the
+ * process has detached from its terminal. */
+#include <config.h>
+
+#include <stdio.h>
+#include <syslog.h>
+
+#include "cli.h"
+#include "lib/log.h"
+
+static bool log_verbose;
+static bool use_syslog;
+
+static void sink(enum cb_log_level level, const char *msg, void *opaque)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+	if (level == CB_LOG_DEBUG && !log_verbose)
+		return;
+	if (use_syslog)
+		syslog(prio[level], "%s", msg);
+	else
+		fprintf(stderr, "%s: %s: %s\n", program_name, names[level], msg);
+}
+
+void cli_log_init(bool verbose)
+{
+	log_verbose = verbose;
+	cb_set_log_fn(sink, NULL);
+}
+
+void cli_log_to_syslog(void)
+{
+	openlog(program_name, LOG_PID, LOG_DAEMON);
+	use_syslog = true;
+}

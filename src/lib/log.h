@@ -1,0 +1,17 @@
+/* Diagnostics from long-running library code (server threads, exports).
+ *
+ * The library never writes to stderr or syslog itself: the application
+ * installs a sink.  Without one, messages are dropped.
+ */
+#ifndef CB_LOG_H
+#define CB_LOG_H
+
+enum cb_log_level { CB_LOG_ERROR, CB_LOG_WARNING, CB_LOG_INFO, CB_LOG_DEBUG };
+
+typedef void (*cb_log_fn)(enum cb_log_level level, const char *msg, void *opaque);
+
+void cb_set_log_fn(cb_log_fn fn, void *opaque);
+void cb_log(enum cb_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif
