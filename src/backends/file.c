@@ -1,9 +1,10 @@
 /* The file backend: a regular file or a block device on this host.
  *
  * Serves Cinder's "local" driver_volume_type (data.device_path).  Reads that
- * the page cache can satisfy, and buffered writes that need not wait, run
- * inline on the submitting thread (RWF_NOWAIT); everything that may block
- * goes to a small thread pool, so one slow request never stalls the others.
+ * the page cache can satisfy run inline on the submitting thread
+ * (RWF_NOWAIT), and so do buffered writes; flushes, FUA, trims, zeroing,
+ * cache misses and all O_DIRECT I/O go to a small thread pool, so a slow
+ * request does not hold up the requests behind it.
  */
 #include <config.h>
 
@@ -194,8 +195,14 @@ static bool try_inline(struct file_volume *f, struct cb_io *io)
 		n = preadv2(f->fd, &iov, 1, io->offset, RWF_NOWAIT);
 		break;
 	case CB_IO_WRITE:
-		if (!f->nowait_writes || (io->flags & CB_IO_FUA))
+		if (io->flags & CB_IO_FUA)
 			return false;
+		if (!f->nowait_writes) {
+			/* Without RWF_NOWAIT (ext4 buffered writes), a page-cache
+			 * write is still far cheaper than a hop to the pool. */
+			io->complete(io, run_blocking(f, io));
+			return true;
+		}
 		n = pwritev2(f->fd, &iov, 1, io->offset, RWF_NOWAIT);
 		if (n == -1 && errno == EOPNOTSUPP)
 			f->nowait_writes = false;
