@@ -97,15 +97,17 @@ static void on_complete(struct cb_io *io, int err)
 	queue_done(sl->tx, sl);
 }
 
+/* Page-aligned, because O_DIRECT backends read and write these buffers
+ * directly.  The old contents never matter, so no realloc. */
 static bool slot_reserve(struct slot *sl, uint32_t len)
 {
 	void *p;
 
 	if (len <= sl->cap)
 		return true;
-	p = realloc(sl->buf, len);
-	if (!p)
+	if (posix_memalign(&p, 4096, len))
 		return false;
+	free(sl->buf);
 	sl->buf = p;
 	sl->cap = len;
 	return true;
