@@ -16,7 +16,7 @@ enum opt_result { OPT_CONTINUE, OPT_TRANSMIT, OPT_CLOSE };
 uint16_t nbd_export_flags(const struct nbd_server *s, bool structured)
 {
 	const struct cb_backend_caps *caps = &s->backend->caps;
-	uint16_t f = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH;
+	uint16_t f = NBD_FLAG_HAS_FLAGS;
 
 	if (s->read_only) {
 		f |= NBD_FLAG_READ_ONLY;
@@ -30,6 +30,8 @@ uint16_t nbd_export_flags(const struct nbd_server *s, bool structured)
 		if (caps->can_zero && caps->can_fast_zero)
 			f |= NBD_FLAG_SEND_FAST_ZERO;
 	}
+	if (caps->can_flush)
+		f |= NBD_FLAG_SEND_FLUSH;
 	if (caps->can_cache)
 		f |= NBD_FLAG_SEND_CACHE;
 	if (caps->rotational)
