@@ -106,6 +106,21 @@ int nbd_server_listen_unix(struct nbd_server *s, const char *path)
 	return 0;
 }
 
+/* 1 to 65535 in decimal digits only. */
+static bool valid_port(const char *port)
+{
+	unsigned long v = 0;
+
+	if (!*port || strlen(port) > 5)
+		return false;
+	for (const char *p = port; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
 int nbd_server_listen_tcp(struct nbd_server *s, const char *host, const char *port)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -115,6 +130,12 @@ int nbd_server_listen_tcp(struct nbd_server *s, const char *host, const char *po
 
 	if (!host)
 		host = "127.0.0.1";
+	/* glibc takes any number as a service and truncates it to 16 bits,
+	 * so port 99999 would quietly listen on 34463. */
+	if (!valid_port(port)) {
+		cb_set_error(EINVAL, "invalid TCP port '%s'", port);
+		return -1;
+	}
 	r = getaddrinfo(host, port, &hints, &res);
 	if (r) {
 		cb_set_error(EINVAL, "cannot resolve %s:%s: %s", host, port, gai_strerror(r));

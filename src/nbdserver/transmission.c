@@ -149,6 +149,10 @@ static bool read_payload(struct tx *t, void *dst, uint32_t len)
 	size_t have = t->rlen - t->rpos;
 	size_t n = have < len ? have : len;
 
+	/* A zero-length write may come on a slot that never had a buffer,
+	 * and memcpy() from or to NULL is undefined even for 0 bytes. */
+	if (len == 0)
+		return true;
 	memcpy(dst, t->rbuf + t->rpos, n);
 	t->rpos += n;
 	return n == len || nbd_read_full(t->fd, (char *)dst + n, len - n);
@@ -321,6 +325,13 @@ static int build_reply(struct tx *t, struct slot *sl, struct iovec *iov)
 		nbd_put32(sl->hdr + NBD_CHUNK_HEADER_LEN, sl->nbd_err);
 		nbd_put16(sl->hdr + NBD_CHUNK_HEADER_LEN + 4, 0);
 		hlen = NBD_CHUNK_HEADER_LEN + 6;
+	} else if (sl->type == NBD_CMD_READ && data_len == 0) {
+		/* An OFFSET_DATA chunk must carry at least one byte (clients
+		 * such as libnbd drop the connection otherwise), and a
+		 * zero-length read needs no data chunk to be complete. */
+		nbd_encode_chunk_header(sl->hdr, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_NONE,
+					sl->cookie, 0);
+		hlen = NBD_CHUNK_HEADER_LEN;
 	} else if (sl->type == NBD_CMD_READ) {
 		nbd_encode_chunk_header(sl->hdr, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_OFFSET_DATA,
 					sl->cookie, 8 + data_len);
@@ -432,6 +443,11 @@ static void wait_for_work(struct tx *t)
 		{ .fd = want_read ? t->fd : -1, .events = POLLIN },
 	};
 
+	/* Whole requests still buffered (a burst larger than SLOTS): take
+	 * them first.  Blocking on the socket now would deadlock a client
+	 * that sent everything and waits for the replies. */
+	if (want_read && t->rlen - t->rpos >= NBD_REQUEST_LEN)
+		return;
 	/* Nothing in flight: nothing can complete, so just block on the socket. */
 	if (want_read && t->inflight == 0) {
 		fill_rbuf(t, 0);
