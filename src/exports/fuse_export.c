@@ -1,12 +1,691 @@
+/* The volume as a file through FUSE.
+ *
+ * One regular file backed by the volume, either mounted over an empty
+ * regular file (the FUSE root is the file) or as "disk" in a one-entry
+ * directory.  Every open uses FOPEN_DIRECT_IO: the kernel keeps no page
+ * cache of its own, so what NBD clients of the same backend write is what
+ * FUSE readers see, and data is not cached twice.
+ *
+ * libfuse's multi-threaded loop runs the requests; each handler calls the
+ * backend synchronously, so queue depth comes from the worker threads and
+ * from the kernel's asynchronous direct I/O (max_background).  Read and
+ * bounce buffers are per worker thread, allocated once, so the hot path does
+ * not allocate.
+ *
+ * Backends with block_min > 1 (O_DIRECT files) get aligned bounce buffers;
+ * reads of any alignment are served by reading the aligned superset, but
+ * unaligned writes, zeroing and hole punching fail with EINVAL as they would
+ * on a block device opened with O_DIRECT: a read-modify-write here would race
+ * with concurrent writers to the same block.
+ */
+#define FUSE_USE_VERSION 35
 #include <config.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <inttypes.h>
+#include <linux/falloc.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "fuse_export.h"
 #include "lib/error.h"
+#include "lib/log.h"
+
+#define FX_DISK_NAME "disk"
+#define FX_DISK_INO 2
+#define FX_MAX_IO (1u << 20)
+/* Async direct I/O requests count as background requests: the default of 12
+ * would cap the queue depth a single fio job or loop device can reach. */
+#define FX_MAX_BACKGROUND 256
+#define FX_CONGESTION_THRESHOLD 192
+/* Above libfuse's ten workers: an idle worker is never torn down, because
+ * recreating threads under bursty load costs more than the memory. */
+#define FX_MAX_IDLE_THREADS 16
+#define FX_BUF_ALIGN 4096
+/* Nothing about the file ever changes behind the kernel's back. */
+#define FX_TIMEOUT 86400.0
+
+struct fuse_export {
+	struct cb_backend *backend;
+	struct cb_backend_caps caps;
+	bool read_only;
+	fuse_ino_t file_ino;		/* FUSE_ROOT_ID when mounted over a file */
+	uid_t uid;
+	gid_t gid;
+	struct timespec started;
+	uint32_t chunk_max;		/* block_max rounded down to block_min */
+	size_t buf_size;
+	size_t buf_align;
+	pthread_key_t buf_key;
+	bool buf_key_created;
+	struct fuse_session *se;
+	pthread_t thread;
+	/* O_PATH fd of the FUSE root: the way stop() reaches our own
+	 * filesystem even if the mount was lazily detached by someone else. */
+	int wake_fd;
+	/* Thread id whose statfs request ends the session; -1 until stop(). */
+	_Atomic pid_t stop_tid;
+	char *file;
+};
+
+static struct fuse_export *req_fx(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* libfuse logs to stderr by default; a library must not. */
+static void fx_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	enum cb_log_level cl = CB_LOG_DEBUG;
+	char msg[512];
+	size_t n;
+
+	if (level <= FUSE_LOG_ERR)
+		cl = CB_LOG_ERROR;
+	else if (level == FUSE_LOG_WARNING)
+		cl = CB_LOG_WARNING;
+	else if (level <= FUSE_LOG_INFO)
+		cl = CB_LOG_INFO;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	cb_log(cl, "libfuse: %s", msg);
+}
+
+/* A worker thread's buffer, big enough for the largest request plus the
+ * alignment slack of an unaligned read; freed when the thread exits. */
+static char *fx_buffer(struct fuse_export *fx)
+{
+	void *buf = pthread_getspecific(fx->buf_key);
+
+	if (buf)
+		return buf;
+	if (posix_memalign(&buf, fx->buf_align, fx->buf_size) != 0)
+		return NULL;
+	if (pthread_setspecific(fx->buf_key, buf) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static bool fx_aligned(const struct fuse_export *fx, uint64_t off, uint64_t len)
+{
+	return ((off | len) & (fx->caps.block_min - 1)) == 0;
+}
+
+/* Bytes of [off, off+len) inside the volume. */
+static uint64_t fx_clamp(const struct fuse_export *fx, off_t off, uint64_t len)
+{
+	uint64_t size = fx->caps.size;
+
+	if (off < 0 || (uint64_t)off >= size)
+		return 0;
+	return len < size - off ? len : size - off;
+}
+
+/* Splits a request the backend cannot take in one piece.  buf may be NULL
+ * for operations without data. */
+static int fx_io(struct fuse_export *fx, enum cb_io_op op, uint32_t flags,
+		 uint64_t off, uint64_t len, char *buf)
+{
+	while (len) {
+		uint32_t n = len < fx->chunk_max ? len : fx->chunk_max;
+		int err = cb_backend_io_sync(fx->backend, op, flags, off, n, buf);
+
+		if (err)
+			return err;
+		off += n;
+		len -= n;
+		if (buf)
+			buf += n;
+	}
+	return 0;
+}
+
+static void fx_fill_stat(const struct fuse_export *fx, fuse_ino_t ino, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_ino = ino;
+	st->st_uid = fx->uid;
+	st->st_gid = fx->gid;
+	st->st_atim = fx->started;
+	st->st_mtim = fx->started;
+	st->st_ctim = fx->started;
+	if (ino == fx->file_ino) {
+		st->st_mode = S_IFREG | (fx->read_only ? 0400 : 0600);
+		st->st_nlink = 1;
+		st->st_size = fx->caps.size;
+		st->st_blocks = (fx->caps.size + 511) / 512;
+		st->st_blksize = fx->caps.block_pref > fx->caps.block_min ?
+				 fx->caps.block_pref : fx->caps.block_min;
+	} else {
+		st->st_mode = S_IFDIR | (fx->read_only ? 0555 : 0755);
+		st->st_nlink = 2;
+	}
+}
+
+static bool fx_valid_ino(const struct fuse_export *fx, fuse_ino_t ino)
+{
+	return ino == FUSE_ROOT_ID || ino == fx->file_ino;
+}
+
+static void fx_init(void *userdata, struct fuse_conn_info *conn)
+{
+	conn->max_read = FX_MAX_IO;
+	conn->max_write = FX_MAX_IO;
+	conn->max_background = FX_MAX_BACKGROUND;
+	conn->congestion_threshold = FX_CONGESTION_THRESHOLD;
+	/* With atomic O_TRUNC the kernel zeroes its cached i_size on open and
+	 * async direct reads would then see EOF; a plain setattr lets us answer
+	 * with the real size instead. */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+}
+
+static void fx_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_export *fx = req_fx(req);
+	struct fuse_entry_param e = {
+		.ino = FX_DISK_INO,
+		.attr_timeout = FX_TIMEOUT,
+		.entry_timeout = FX_TIMEOUT,
+	};
+
+	if (parent != FUSE_ROOT_ID || fx->file_ino != FX_DISK_INO ||
+	    strcmp(name, FX_DISK_NAME) != 0) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fx_fill_stat(fx, FX_DISK_INO, &e.attr);
+	fuse_reply_entry(req, &e);
+}
+
+static void fx_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fuse_export *fx = req_fx(req);
+	struct stat st;
+
+	if (!fx_valid_ino(fx, ino)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fx_fill_stat(fx, ino, &st);
+	fuse_reply_attr(req, &st, FX_TIMEOUT);
+}
+
+/* The size is fixed.  A truncate to 0 is accepted as a no-op because that is
+ * how open(O_TRUNC) arrives, which a block device ignores too; the reply
+ * carries the real size, so the kernel's view stays right. */
+static void fx_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct fuse_export *fx = req_fx(req);
+	struct stat st;
+
+	if (!fx_valid_ino(fx, ino)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if ((to_set & FUSE_SET_ATTR_SIZE) && ino == fx->file_ino && attr->st_size != 0 &&
+	    (uint64_t)attr->st_size != fx->caps.size) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	fx_fill_stat(fx, ino, &st);
+	fuse_reply_attr(req, &st, FX_TIMEOUT);
+}
+
+static void fx_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fuse_export *fx = req_fx(req);
+
+	if (ino != fx->file_ino) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if (fx->read_only && (fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	fi->direct_io = 1;
+	/* Nothing is buffered on our side, so close() has nothing to flush. */
+	fi->noflush = 1;
+#if FUSE_VERSION >= FUSE_MAKE_VERSION(3, 15)
+	fi->parallel_direct_writes = 1;
+#endif
+	fuse_reply_open(req, fi);
+}
+
+static void fx_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fuse_export *fx = req_fx(req);
+	uint64_t mask = fx->caps.block_min - 1;
+	uint64_t len = fx_clamp(fx, off, size < FX_MAX_IO ? size : FX_MAX_IO);
+	uint64_t start, end;
+	char *buf;
+	int err;
+
+	if (len == 0) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	buf = fx_buffer(fx);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	start = off & ~mask;
+	end = (off + len + mask) & ~mask;
+	if (end > fx->caps.size)
+		end = fx->caps.size;
+	err = fx_io(fx, CB_IO_READ, 0, start, end - start, buf);
+	if (err) {
+		cb_log(CB_LOG_DEBUG, "FUSE read of %" PRIu64 " bytes at %lld: %s",
+		       len, (long long)off, strerror(err));
+		fuse_reply_err(req, err);
+		return;
+	}
+	fuse_reply_buf(req, buf + (off - start), len);
+}
+
+static void fx_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size,
+		     off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_export *fx = req_fx(req);
+	uint64_t len = fx_clamp(fx, off, size);
+	char *buf = (char *)data;
+	int err;
+
+	if (len == 0) {
+		if (size)
+			fuse_reply_err(req, ENOSPC);
+		else
+			fuse_reply_write(req, 0);
+		return;
+	}
+	/* libfuse's request buffer is not aligned for O_DIRECT. */
+	if (fx->caps.block_min > 1) {
+		if (!fx_aligned(fx, off, len)) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		buf = fx_buffer(fx);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		memcpy(buf, data, len);
+	}
+	err = fx_io(fx, CB_IO_WRITE, 0, off, len, buf);
+	if (err) {
+		cb_log(CB_LOG_DEBUG, "FUSE write of %" PRIu64 " bytes at %lld: %s",
+		       len, (long long)off, strerror(err));
+		fuse_reply_err(req, err);
+		return;
+	}
+	fuse_reply_write(req, len);
+}
+
+static void fx_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	struct fuse_export *fx = req_fx(req);
+	int err = 0;
+
+	if (!fx->read_only && fx->caps.can_flush)
+		err = cb_backend_io_sync(fx->backend, CB_IO_FLUSH, 0, 0, 0, NULL);
+	fuse_reply_err(req, err);
+}
+
+static int fx_write_zero_buffers(struct fuse_export *fx, uint64_t off, uint64_t len)
+{
+	char *buf = fx_buffer(fx);
+
+	if (!buf)
+		return ENOMEM;
+	memset(buf, 0, len < FX_MAX_IO ? len : FX_MAX_IO);
+	while (len) {
+		uint64_t n = len < FX_MAX_IO ? len : FX_MAX_IO;
+		int err = fx_io(fx, CB_IO_WRITE, 0, off, n, buf);
+
+		if (err)
+			return err;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Punch hole promises zeroes on later reads, which an advisory trim does not,
+ * so both fallocate modes become write-zeroes; MAY_TRIM lets the backend
+ * deallocate for a punch. */
+static int fx_zero(struct fuse_export *fx, uint64_t off, uint64_t len, bool punch)
+{
+	if (!fx_aligned(fx, off, len))
+		return EINVAL;
+	if (fx->caps.can_zero)
+		return fx_io(fx, CB_IO_WRITE_ZEROES, punch ? CB_IO_MAY_TRIM : 0, off, len, NULL);
+	return fx_write_zero_buffers(fx, off, len);
+}
+
+static int fx_do_fallocate(struct fuse_export *fx, int mode, off_t off, off_t length)
+{
+	bool keep_size = mode & FALLOC_FL_KEEP_SIZE;
+	uint64_t end = (uint64_t)off + (uint64_t)length;
+	uint64_t len;
+
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
+		return EOPNOTSUPP;
+	if (fx->read_only)
+		return EROFS;
+	/* The file cannot grow; within it every byte is already allocated. */
+	if (end > fx->caps.size && !keep_size)
+		return ENOSPC;
+	len = fx_clamp(fx, off, length);
+	if (len == 0 || !(mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)))
+		return 0;
+	return fx_zero(fx, off, len, mode & FALLOC_FL_PUNCH_HOLE);
+}
+
+static void fx_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t length,
+			 struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, fx_do_fallocate(req_fx(req), mode, off, length));
+}
+
+static void fx_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	static const struct { const char *name; fuse_ino_t ino; } entries[] = {
+		{ ".", FUSE_ROOT_ID }, { "..", FUSE_ROOT_ID }, { FX_DISK_NAME, FX_DISK_INO },
+	};
+	struct fuse_export *fx = req_fx(req);
+	char buf[512];
+	size_t used = 0;
+
+	if (ino != FUSE_ROOT_ID || fx->file_ino == FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if (size > sizeof buf)
+		size = sizeof buf;
+	for (size_t i = off; i < sizeof entries / sizeof entries[0]; i++) {
+		struct stat st = { .st_ino = entries[i].ino };
+		size_t n;
+
+		st.st_mode = entries[i].ino == FX_DISK_INO ? S_IFREG : S_IFDIR;
+		n = fuse_add_direntry(req, buf + used, size - used, entries[i].name, &st, i + 1);
+		if (n > size - used)
+			break;
+		used += n;
+	}
+	fuse_reply_buf(req, buf, used);
+}
+
+/* Also the shutdown doorbell: stop() calls fstatfs() from its own thread, and
+ * the worker that answers it ends the session.  Keying on the caller's thread
+ * id means a df(1) racing with shutdown cannot end the loop before our own
+ * request is answered, which would leave stop() waiting forever. */
+static void fx_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fuse_export *fx = req_fx(req);
+	struct statvfs sv = {
+		.f_bsize = FX_BUF_ALIGN,
+		.f_frsize = FX_BUF_ALIGN,
+		.f_blocks = fx->caps.size / FX_BUF_ALIGN,
+		.f_files = fx->file_ino == FUSE_ROOT_ID ? 1 : 2,
+		.f_namemax = 255,
+	};
+
+	if (fuse_req_ctx(req)->pid == atomic_load(&fx->stop_tid))
+		fuse_session_exit(fx->se);
+	fuse_reply_statfs(req, &sv);
+}
+
+static const struct fuse_lowlevel_ops fx_ops = {
+	.init = fx_init,
+	.lookup = fx_lookup,
+	.getattr = fx_getattr,
+	.setattr = fx_setattr,
+	.open = fx_open,
+	.read = fx_read,
+	.write = fx_write,
+	.fsync = fx_fsync,
+	.fallocate = fx_fallocate,
+	.readdir = fx_readdir,
+	.statfs = fx_statfs,
+};
+
+/* Decides between file and directory mode; returns the absolute mountpoint. */
+static char *check_mountpoint(const char *mountpoint, bool *over_file)
+{
+	struct stat st;
+	char *real;
+
+	if (stat(mountpoint, &st) == -1) {
+		if (errno == ENOENT)
+			cb_set_error(ENOENT, "FUSE mountpoint %s does not exist: create an empty "
+				     "file or a directory there first", mountpoint);
+		else
+			cb_set_error_errno(errno, "cannot stat FUSE mountpoint %s", mountpoint);
+		return NULL;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size != 0) {
+		cb_set_error(ENOTEMPTY, "FUSE mountpoint %s is a file of %lld bytes, which the "
+			     "mount would hide: give an empty file or a directory",
+			     mountpoint, (long long)st.st_size);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		cb_set_error(EINVAL, "FUSE mountpoint %s is neither a regular file nor a "
+			     "directory", mountpoint);
+		return NULL;
+	}
+	*over_file = S_ISREG(st.st_mode);
+	real = realpath(mountpoint, NULL);
+	if (!real)
+		cb_set_error_errno(errno, "cannot resolve FUSE mountpoint %s", mountpoint);
+	return real;
+}
+
+static int setup_geometry(struct fuse_export *fx)
+{
+	uint32_t bmin = fx->caps.block_min;
+
+	if ((bmin & (bmin - 1)) != 0 || bmin > FX_MAX_IO || fx->caps.block_max < bmin) {
+		cb_set_error(EINVAL, "backend block sizes (min %u, max %u) cannot be exported "
+			     "through FUSE", bmin, fx->caps.block_max);
+		return -1;
+	}
+	fx->chunk_max = fx->caps.block_max - fx->caps.block_max % bmin;
+	fx->buf_align = bmin > FX_BUF_ALIGN ? bmin : FX_BUF_ALIGN;
+	fx->buf_size = FX_MAX_IO + 2 * (size_t)fx->buf_align;
+	if (pthread_key_create(&fx->buf_key, free) != 0) {
+		cb_set_error(EAGAIN, "cannot create a FUSE thread key");
+		return -1;
+	}
+	fx->buf_key_created = true;
+	return 0;
+}
+
+static struct fuse_session *new_session(struct fuse_export *fx)
+{
+	char opts[256];
+	char *argv[] = { "cinder-brick", "-o", opts, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct fuse_session *se;
+
+	/* default_permissions: the kernel enforces the 0600/0400 mode, so
+	 * handlers need no access checks of their own.  auto_unmount for
+	 * users: libfuse falls back to fusermount3 only when mount(2) says
+	 * EPERM, not when /dev/fuse itself is closed to them, and this option
+	 * always takes the fusermount3 path; it also unmounts if we crash. */
+	snprintf(opts, sizeof opts, "fsname=cinder-brick,subtype=cinder-brick,"
+		 "default_permissions,max_read=%u%s%s", FX_MAX_IO,
+		 fx->read_only ? ",ro" : "", geteuid() != 0 ? ",auto_unmount" : "");
+	se = fuse_session_new(&args, &fx_ops, sizeof fx_ops, fx);
+	fuse_opt_free_args(&args);
+	if (!se)
+		cb_set_error(EINVAL, "cannot create a FUSE session");
+	return se;
+}
+
+static int mount_session(struct fuse_export *fx, const char *mountpoint)
+{
+	fx->se = new_session(fx);
+	if (!fx->se)
+		return -1;
+	if (fuse_session_mount(fx->se, mountpoint) != 0) {
+		cb_set_error(EIO, "cannot mount FUSE at %s: needs /dev/fuse, and fusermount3 "
+			     "when not running as root", mountpoint);
+		return -1;
+	}
+	fx->wake_fd = open(mountpoint, O_PATH | O_CLOEXEC);
+	if (fx->wake_fd == -1) {
+		cb_set_error_errno(errno, "cannot open the FUSE mount %s", mountpoint);
+		return -1;
+	}
+	return 0;
+}
+
+/* The serving thread owns the mount: whatever ends the loop, it unmounts, and
+ * closing the last /dev/fuse descriptor then fails any request still queued
+ * instead of leaving its caller blocked. */
+static void *serve(void *arg)
+{
+	struct fuse_export *fx = arg;
+	/* Cloning /dev/fuse per worker spreads the reply path across queues,
+	 * but needs the device to be openable, which it is not for a user
+	 * who mounted through fusermount3. */
+	struct fuse_loop_config cfg = {
+		.clone_fd = access("/dev/fuse", R_OK | W_OK) == 0,
+		.max_idle_threads = FX_MAX_IDLE_THREADS,
+	};
+	int r = fuse_session_loop_mt(fx->se, &cfg);
+
+	if (r < 0)
+		cb_log(CB_LOG_ERROR, "FUSE export of %s failed: %s", fx->file, strerror(-r));
+	else if (atomic_load(&fx->stop_tid) == -1)
+		cb_log(CB_LOG_WARNING, "FUSE export of %s was unmounted from outside", fx->file);
+	fuse_session_unmount(fx->se);
+	return NULL;
+}
+
+static void fx_free(struct fuse_export *fx)
+{
+	if (fx->wake_fd >= 0)
+		close(fx->wake_fd);
+	/* Unmounting is a no-op once serve() has done it. */
+	if (fx->se) {
+		fuse_session_unmount(fx->se);
+		fuse_session_destroy(fx->se);
+	}
+	if (fx->buf_key_created)
+		pthread_key_delete(fx->buf_key);
+	free(fx->file);
+	free(fx);
+}
+
+static struct fuse_export *fx_new(struct cb_backend *backend, bool read_only)
+{
+	struct fuse_export *fx = calloc(1, sizeof *fx);
+
+	if (!fx) {
+		cb_set_error(ENOMEM, "out of memory");
+		return NULL;
+	}
+	fx->backend = backend;
+	fx->caps = backend->caps;
+	fx->read_only = read_only || backend->caps.read_only;
+	fx->uid = getuid();
+	fx->gid = getgid();
+	clock_gettime(CLOCK_REALTIME, &fx->started);
+	fx->wake_fd = -1;
+	atomic_init(&fx->stop_tid, -1);
+	return fx;
+}
+
+static int set_file_path(struct fuse_export *fx, const char *real, bool over_file)
+{
+	int r;
+
+	fx->file_ino = over_file ? FUSE_ROOT_ID : FX_DISK_INO;
+	if (over_file)
+		r = (fx->file = strdup(real)) ? 0 : -1;
+	else
+		r = asprintf(&fx->file, "%s/" FX_DISK_NAME, real) < 0 ? -1 : 0;
+	if (r == -1) {
+		fx->file = NULL;
+		cb_set_error(ENOMEM, "out of memory");
+	}
+	return r;
+}
+
 struct fuse_export *fuse_export_start(struct cb_backend *backend, const char *mountpoint,
 				      bool read_only)
 {
-	cb_set_error(ENOSYS, "FUSE export not implemented yet");
+	struct fuse_export *fx;
+	bool over_file;
+	char *real;
+	int err;
+
+	real = check_mountpoint(mountpoint, &over_file);
+	if (!real)
+		return NULL;
+	fx = fx_new(backend, read_only);
+	if (!fx)
+		goto fail;
+	fuse_set_log_func(fx_log);
+	if (set_file_path(fx, real, over_file) == -1 || setup_geometry(fx) == -1 ||
+	    mount_session(fx, real) == -1)
+		goto fail;
+	err = pthread_create(&fx->thread, NULL, serve, fx);
+	if (err) {
+		cb_set_error_errno(err, "cannot start the FUSE thread");
+		goto fail;
+	}
+	free(real);
+	return fx;
+fail:
+	free(real);
+	if (fx)
+		fx_free(fx);
 	return NULL;
 }
-const char *fuse_export_file(const struct fuse_export *fx) { return ""; }
-void fuse_export_stop(struct fuse_export *fx) { }
+
+const char *fuse_export_file(const struct fuse_export *fx)
+{
+	return fx->file;
+}
+
+void fuse_export_stop(struct fuse_export *fx)
+{
+	struct statfs sfs;
+
+	if (!fx)
+		return;
+	atomic_store(&fx->stop_tid, gettid());
+	/* Fails at once with ENOTCONN if the connection is already gone. */
+	while (fstatfs(fx->wake_fd, &sfs) == -1 && errno == EINTR)
+		;
+	close(fx->wake_fd);
+	fx->wake_fd = -1;
+	pthread_join(fx->thread, NULL);
+	fx_free(fx);
+}
