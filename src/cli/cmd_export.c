@@ -130,7 +130,8 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		cli_usage_error(CMD, "--export-name is longer than %d bytes", NBD_MAX_STRING);
 		return -1;
 	}
-	if (o->nbd && strncmp(o->nbd, "unix:", 5) != 0 && strncmp(o->nbd, "tcp:", 4) != 0) {
+	if (o->nbd && !(strncmp(o->nbd, "unix:", 5) == 0 && o->nbd[5]) &&
+	    !(strncmp(o->nbd, "tcp:", 4) == 0 && strchr(o->nbd + 4, ':'))) {
 		cli_usage_error(CMD, "--nbd takes unix:PATH or tcp:HOST:PORT, not '%s'", o->nbd);
 		return -1;
 	}
@@ -156,9 +157,9 @@ static int start_nbd(struct export_state *st, const struct export_opts *o)
 		char *hostport = strdup(o->nbd + 4);
 		char *colon = hostport ? strrchr(hostport, ':') : NULL;
 
-		if (!colon) {
+		if (!colon) {	/* parse_args checked the syntax: only ENOMEM */
 			free(hostport);
-			cb_set_error(EINVAL, "--nbd tcp:HOST:PORT needs a port");
+			cb_set_error(ENOMEM, "out of memory");
 			return -1;
 		}
 		*colon = '\0';
