@@ -242,6 +242,23 @@ static int start(struct export_state *st, const struct export_opts *o)
 	return 0;
 }
 
+/* Waits for a stop signal.  A loop device that is still in use (a mounted
+ * filesystem) cannot go away without failing that filesystem's I/O, so
+ * then the export keeps serving and says why until the next signal. */
+static void wait_until_detachable(struct export_state *st, const sigset_t *sigs)
+{
+	int sig;
+
+	for (;;) {
+		while (sigwait(sigs, &sig) != 0)
+			;
+		if (!st->loop_dev[0] || loop_detach(st->loop_dev) == 0)
+			break;
+		cli_error("%s; still serving %s", cb_get_error(), st->loop_dev);
+	}
+	st->loop_dev[0] = '\0';
+}
+
 static void print_endpoints(const struct export_state *st)
 {
 	if (st->server)
@@ -269,7 +286,6 @@ int cmd_export(int argc, char **argv)
 	struct export_opts o = { 0 };
 	struct export_state st = { 0 };
 	sigset_t sigs;
-	int sig;
 
 	if (parse_args(argc, argv, &o) == -1)
 		return EXIT_USAGE;
@@ -285,7 +301,6 @@ int cmd_export(int argc, char **argv)
 	}
 	print_endpoints(&st);
 	cli_daemon_ready();
-	while (sigwait(&sigs, &sig) != 0)
-		;
+	wait_until_detachable(&st, &sigs);
 	return teardown(&st, &o);
 }

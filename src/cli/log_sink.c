@@ -2,6 +2,7 @@
  * process has detached from its terminal. */
 #include <config.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
 
@@ -34,4 +35,19 @@ void cli_log_to_syslog(void)
 {
 	openlog(program_name, LOG_PID, LOG_DAEMON);
 	use_syslog = true;
+}
+
+/* Once daemonised, stderr is /dev/null: errors must reach syslog. */
+void cli_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (use_syslog)
+		syslog(LOG_ERR, "%s", msg);
+	else
+		fprintf(stderr, "%s: %s\n", program_name, msg);
 }

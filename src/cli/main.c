@@ -29,17 +29,6 @@ static void usage(FILE *out)
 		"Exit status: 0 success, 1 failure, 2 bad usage.\n", program_name);
 }
 
-void cli_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", program_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 void cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
