@@ -19,7 +19,7 @@ run_fio() {
 
 	shift 3
 	timeout 120 fio --name="$name" --ioengine=nbd --uri="$NBD_URI" \
-		--verify=crc32c --do_verify=1 --verify_fatal=1 \
+		--verify=crc32c --do_verify=1 --verify_fatal=1 --verify_state_save=0 \
 		--output-format=json --output="$out" "$@" > "$T/fio.log" 2>&1 || {
 		cat "$T/fio.log" "$out" >&2
 		fail "fio $name exited non-zero"
