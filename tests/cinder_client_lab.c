@@ -1,6 +1,8 @@
 /* Drives the Cinder client library (src/cinder) against a real Keystone
  * and Cinder, such as scripts/lab's, with the settings of the environment
- * (OS_*, OS_CLOUD and clouds.yaml).  Run by tests/test-cinder-client.sh.
+ * (OS_*, OS_CLOUD and clouds.yaml).  Run by tests/test-cinder-client.sh,
+ * and by tests/test-cinder-tls.sh, which points "auth" in noauth mode at
+ * a TLS server.
  *
  *   cinder-client-lab [--debug] auth   authenticate, find Cinder, print
  *                                      the microversion
