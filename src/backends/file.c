@@ -24,6 +24,10 @@
 #include "lib/error.h"
 
 #define FILE_POOL_THREADS 8
+/* Inline I/O costs the submitting thread the copy.  Up to here the copy is
+ * cheaper than a hand-off to the pool; beyond it a pool thread overlaps the
+ * copy with the network I/O of the requests behind it. */
+#define FILE_INLINE_MAX (64u << 10)
 #define FILE_BLOCK_MAX (32u << 20)
 
 struct file_volume {
@@ -226,7 +230,7 @@ static void file_submit(void *handle, struct cb_io *io)
 {
 	struct file_volume *f = handle;
 
-	if (!f->direct_io && try_inline(f, io))
+	if (!f->direct_io && io->length <= FILE_INLINE_MAX && try_inline(f, io))
 		return;
 	io_pool_push(f->pool, io);
 }
