@@ -2,7 +2,12 @@
 #ifndef CB_CLI_H
 #define CB_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "cinder/cinder.h"
+#include "cinder/config.h"
 
 /* Exit codes scripts can rely on. */
 #define EXIT_OK 0
@@ -25,6 +30,24 @@ void cli_daemon_fork(void);
 void cli_daemon_ready(void);	/* child: detach and let the parent exit 0 */
 void cli_daemon_failed(int status);
 
+/* The OpenStack options (os_opts.c).  getopt values from CLI_OPT_OS on
+ * are theirs; commands number their own below it. */
+#define CLI_OPT_OS 1000
+#define CLI_OPT_DEBUG 999
+#define CLI_MAX_OS_LONGOPTS 49
+/* Fills out with the options; returns how many (at most CLI_MAX_OS_LONGOPTS). */
+size_t cli_os_longopts(struct option *out);
+/* Handles one of them: 0, or -1 after a usage error. */
+int cli_os_option(const char *cmd, struct cb_os_config *cfg, int opt, const char *arg);
+void cli_os_help(void);
+/* Resolves cfg (environment, clouds.yaml) and connects; NULL after
+ * printing why. */
+struct cb_cinder *cli_cinder_open(struct cb_os_config *cfg);
+
 int cmd_export(int argc, char **argv);
+int cmd_get_connector(int argc, char **argv);
+int cmd_local_attach(int argc, char **argv);
+int cmd_local_detach(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "get-connector", cmd_get_connector, "print the connector this host sends to Cinder" },
 	{ "export", cmd_export, "serve a volume from its connection_info over NBD and/or FUSE" },
 };
 
