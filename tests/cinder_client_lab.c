@@ -5,7 +5,8 @@
  * a TLS server.
  *
  *   cinder-client-lab [--debug] auth   authenticate, find Cinder, print
- *                                      the microversion
+ *                                      the microversion, and make one
+ *                                      authenticated call (a 404, not 401)
  *   cinder-client-lab [--debug] flow   a volume through the attachments
  *                                      API and the legacy actions, start
  *                                      to end, then deleted
@@ -367,6 +368,9 @@ int main(int argc, char **argv)
 	       cb_cinder_endpoint(client), mv.major, mv.minor, max.major, max.minor);
 	if (strcmp(argv[arg], "flow") == 0)
 		flow();
+	else
+		must_fail(cb_cinder_volume_get(client, "00000000-0000-0000-0000-000000000000") ?
+			  0 : -1, ENOENT, "the token works with Cinder", "HTTP 404", NULL);
 	cleanup();
 	return 0;
 }
