@@ -22,6 +22,11 @@ static const struct cb_backend_ops *find_backend(const char *type)
 	return NULL;
 }
 
+bool cb_backend_supported(const char *driver_volume_type)
+{
+	return find_backend(driver_volume_type) != NULL;
+}
+
 struct cb_backend *cb_backend_open(const json_t *connection_info,
 				   const struct cb_open_opts *opts)
 {

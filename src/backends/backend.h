@@ -67,6 +67,9 @@ struct cb_backend_caps {
 struct cb_open_opts {
 	bool read_only;
 	bool direct_io;		/* bypass the host page cache where possible */
+	/* rbd: a Ceph keyring file to take the user's key from, instead of
+	 * connection_info's "keyring" or /etc/ceph/<cluster>.client.<user>.keyring. */
+	const char *rbd_keyring;
 };
 
 /* Reports one extent; return non-zero to stop the walk. */
@@ -97,6 +100,9 @@ struct cb_backend {
 struct cb_backend *cb_backend_open(const json_t *connection_info,
 				   const struct cb_open_opts *opts);
 void cb_backend_close(struct cb_backend *b);
+/* Whether a backend handles this driver_volume_type: a check to make
+ * before asking Cinder to attach, as cb_backend_open may come later. */
+bool cb_backend_supported(const char *driver_volume_type);
 
 static inline void cb_backend_submit(struct cb_backend *b, struct cb_io *io)
 {

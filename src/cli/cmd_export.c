@@ -29,6 +29,7 @@ struct export_opts {
 	bool direct_io;
 	const char *export_name;
 	const char *pidfile;
+	const char *rbd_keyring;
 	bool foreground;
 	bool verbose;
 };
@@ -46,7 +47,8 @@ static void export_help(void)
 {
 	printf("Usage: %s export --connection-info FILE|- [--nbd unix:PATH | --nbd tcp:HOST:PORT]\n"
 	       "                     [--fuse MOUNTPOINT [--loop]] [--read-only] [--direct-io]\n"
-	       "                     [--export-name NAME] [--pidfile FILE] [--foreground] [--verbose]\n"
+	       "                     [--export-name NAME] [--pidfile FILE] [--rbd-keyring FILE]\n"
+	       "                     [--foreground] [--verbose]\n"
 	       "\n"
 	       "Open the volume described by a Cinder connection_info object and serve it\n"
 	       "until SIGINT or SIGTERM, then flush and tear everything down.\n"
@@ -63,6 +65,9 @@ static void export_help(void)
 	       "  --direct-io             open the backing file with O_DIRECT (no host page cache)\n"
 	       "  --export-name NAME      the only NBD export name accepted (default: any)\n"
 	       "  --pidfile FILE          write the serving process's pid once ready\n"
+	       "  --rbd-keyring FILE      Ceph keyring for an rbd volume, instead of the\n"
+	       "                          connection_info's \"keyring\" or\n"
+	       "                          /etc/ceph/<cluster>.client.<user>.keyring\n"
 	       "  --foreground            do not daemonise\n"
 	       "  --verbose               log per-client events\n"
 	       "\n"
@@ -74,7 +79,7 @@ static void export_help(void)
 static int parse_args(int argc, char **argv, struct export_opts *o)
 {
 	enum { OPT_CI = 256, OPT_NBD, OPT_FUSE, OPT_LOOP, OPT_RO, OPT_DIRECT, OPT_NAME,
-	       OPT_PIDFILE, OPT_FG, OPT_VERBOSE, OPT_HELP };
+	       OPT_PIDFILE, OPT_KEYRING, OPT_FG, OPT_VERBOSE, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "connection-info", required_argument, NULL, OPT_CI },
 		{ "nbd", required_argument, NULL, OPT_NBD },
@@ -84,6 +89,7 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		{ "direct-io", no_argument, NULL, OPT_DIRECT },
 		{ "export-name", required_argument, NULL, OPT_NAME },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+		{ "rbd-keyring", required_argument, NULL, OPT_KEYRING },
 		{ "foreground", no_argument, NULL, OPT_FG },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -102,6 +108,7 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		case OPT_DIRECT: o->direct_io = true; break;
 		case OPT_NAME: o->export_name = optarg; break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
+		case OPT_KEYRING: o->rbd_keyring = optarg; break;
 		case OPT_FG: o->foreground = true; break;
 		case OPT_VERBOSE: o->verbose = true; break;
 		case OPT_HELP: export_help(); exit(EXIT_OK);
@@ -224,7 +231,8 @@ static int teardown(struct export_state *st, const struct export_opts *o)
 
 static int start(struct export_state *st, const struct export_opts *o)
 {
-	struct cb_open_opts oo = { .read_only = o->read_only, .direct_io = o->direct_io };
+	struct cb_open_opts oo = { .read_only = o->read_only, .direct_io = o->direct_io,
+				   .rbd_keyring = o->rbd_keyring };
 	json_t *ci = cb_connection_info_load(o->connection_info);
 
 	if (!ci)
