@@ -13,6 +13,7 @@
 #define NBD_MAX_LISTENERS 8
 /* Hard cap on a request's payload: larger ones cost a disconnect. */
 #define NBD_MAX_REQUEST (32u << 20)
+#define NBD_SOCKET_BUFFER (4 << 20)
 
 struct nbd_server {
 	struct cb_backend *backend;
