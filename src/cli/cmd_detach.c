@@ -170,7 +170,9 @@ static int detach_cinder(struct cb_cinder *c, const json_t *vol, const json_t *s
 {
 	struct cb_connector_opts co = { 0 };
 	json_t *connector = json_incref(json_object_get(st, "connector"));
-	bool legacy = st ? strcmp(str(st, "flow"), "legacy") == 0 :
+	/* The way it was attached, unless the microversion asked for now
+	 * predates the attachments API: the legacy actions end any attachment. */
+	bool legacy = strcmp(str(st, "flow"), "legacy") == 0 ||
 		cb_microversion_cmp(cb_cinder_microversion(c), CB_CINDER_MV_ATTACHMENTS) < 0;
 	int ret;
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# local-attach and local-detach failures: usage errors (exit 2), then a
+# wrong password, an unknown volume, a volume attached here already, one
+# in use elsewhere, --export nbd, and a detach with nothing to detach
+# (exit 1), each with a message naming the cause, and nothing left
+# behind: the volume available with no attachment, no process, loop
+# device, FUSE mount or state file.
+. "${TESTS_SRCDIR:?must name the tests directory}/attach-lib.sh" || exit 99
+attach_init
+
+for cmd in local-attach local-detach list; do
+	must "$cmd" --help
+	for opt in --os-auth-url --os-password --os-volume-api-version --insecure --debug; do
+		[ "$cmd" = list ] || grep -q -- "$opt" "$T/out" || fail "$cmd --help lacks $opt"
+	done
+	grep -q 'Exit status' "$T/out" || fail "$cmd --help lacks the exit status"
+done
+must_fail 2 "VOLUME is required" local-attach
+must_fail 2 "--mode is rw or ro" local-attach --mode rx vol
+must_fail 2 "--export is auto, nbd or fuse" local-attach --export ndb vol
+must_fail 2 "unknown or incomplete option" local-detach --bogus vol
+must_fail 2 "unexpected argument" list vol
+echo "ok - usage errors"
+
+NAME=cb-attach-err-$$
+new_volume "$NAME"
+
+must_fail 1 "requires authentication.*HTTP 401" local-attach --os-password wrong-password "$NAME"
+grep -q wrong-password "$T/err" && fail "the password is in the error"
+assert_clean "$VOL"
+must_fail 1 "no volume has the ID or name \"no-such-volume-$$\"" local-attach "no-such-volume-$$"
+must_fail 1 "kernel NBD export is not implemented yet" local-attach --export nbd "$NAME"
+assert_clean "$VOL"
+must_fail 1 "no attachment in Cinder and none here" local-detach "$NAME"
+echo "ok - wrong password, unknown volume, --export nbd, nothing to detach"
+
+attach "$NAME"
+must_fail 1 "already attached here as $DEV" local-attach "$NAME"
+[ "$(vol_field "$VOL" status)" = in-use ] || fail "the refused attach changed the volume"
+must local-detach "$NAME"
+assert_clean "$VOL"
+
+# In use elsewhere: an attachment another host made.
+api POST /attachments "{\"attachment\": {\"volume_uuid\": \"$VOL\", \"connector\":
+	{\"host\": \"elsewhere\", \"ip\": \"127.0.0.2\", \"initiator\": \"iqn.x:y\",
+	 \"platform\": \"x86_64\", \"os_type\": \"linux\", \"multipath\": false}}}" > "$T/att"
+OTHER=$(jq -r .attachment.id "$T/att")
+must_fail 1 "is (attaching|reserved|in-use), not available" local-attach "$NAME"
+api DELETE "/attachments/$OTHER" > /dev/null
+assert_clean "$VOL"
+echo "ok - already attached here, in use elsewhere"
