@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # local-attach and local-detach failures: usage errors (exit 2), then a
-# wrong password, an unknown volume, a volume attached here already, one
+# wrong password, an unknown volume, a backend that cannot open the
+# volume (after Cinder gave the connection: rolled back), a volume attached here already, one
 # in use elsewhere, --export nbd, and a detach with nothing to detach
 # (exit 1), each with a message naming the cause, and nothing left
 # behind: the volume available with no attachment, no process, loop
@@ -33,6 +34,15 @@ must_fail 1 "kernel NBD export is not implemented yet" local-attach --export nbd
 assert_clean "$VOL"
 must_fail 1 "no attachment in Cinder and none here" local-detach "$NAME"
 echo "ok - wrong password, unknown volume, --export nbd, nothing to detach"
+
+# A failure once Cinder has given the connection: rolled back in both flows.
+printf '[client.cinder]\n\tkey = AQBAdwAAAAAAABAAx5vWMV3nFDuQVLvgzTGGmw==\n' > "$T/bad.keyring"
+must_fail 1 "cannot attach volume $VOL" local-attach --rbd-keyring "$T/bad.keyring" "$NAME"
+assert_clean "$VOL"
+must_fail 1 "cannot attach volume $VOL" local-attach --os-volume-api-version 3.0 \
+	--rbd-keyring "$T/no-such.keyring" "$NAME"
+assert_clean "$VOL"
+echo "ok - a backend that cannot open the volume: rolled back (v3 and legacy)"
 
 attach "$NAME"
 must_fail 1 "already attached here as $DEV" local-attach "$NAME"

@@ -169,7 +169,7 @@ static int detach_cinder(struct cb_cinder *c, const json_t *vol, const json_t *s
 			 const char *att_id)
 {
 	struct cb_connector_opts co = { 0 };
-	json_t *connector = json_incref(json_object_get(st, "connector"));
+	json_t *connector;
 	/* The way it was attached, unless the microversion asked for now
 	 * predates the attachments API: the legacy actions end any attachment. */
 	bool legacy = strcmp(str(st, "flow"), "legacy") == 0 ||
@@ -178,6 +178,7 @@ static int detach_cinder(struct cb_cinder *c, const json_t *vol, const json_t *s
 
 	if (!legacy)
 		return cb_cinder_attachment_delete(c, att_id);
+	connector = json_incref(json_object_get(st, "connector"));
 	if (!connector && !(connector = cb_connector_get(&co)))
 		return -1;
 	ret = detach_legacy(c, str(vol, "id"), att_id, connector);

@@ -76,15 +76,17 @@ void cli_os_help(void)
 		for (char *p = buf; *p; p++)
 			if (*p == '_')
 				*p = '-';
-		col = (col + 1) % 2;
-		printf("  %-40s%s", buf, col ? "" : "\n");
+		/* Two a line: the first padded, the second not. */
+		printf(col++ % 2 ? "%s\n" : "  %-40s", buf);
 	}
-	printf("%s  --insecure                              skip TLS certificate checks\n"
-	       "  --debug                                 log every HTTP exchange (secrets masked)\n"
-	       "--os-volume-api-version pins the Cinder microversion: 3.44 or later uses the\n"
+	if (col % 2)
+		putchar('\n');
+	printf("  %-40s%s\n  %-40s%s\n", "--insecure", "skip TLS certificate checks",
+	       "--debug", "log every HTTP exchange (secrets masked)");
+	printf("--os-volume-api-version pins the Cinder microversion: 3.44 or later uses the\n"
 	       "attachments API, 3.0 the legacy os-reserve/os-attach actions.\n"
 	       "A SECRET given on the command line is visible to other users in ps:\n"
-	       "prefer OS_PASSWORD or clouds.yaml.\n", col ? "\n" : "");
+	       "prefer OS_PASSWORD or clouds.yaml.\n");
 }
 
 struct cb_cinder *cli_cinder_open(struct cb_os_config *cfg)

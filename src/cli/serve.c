@@ -1,6 +1,7 @@
 /* See serve.h. */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -236,8 +237,32 @@ int serve_stop(pid_t pid, const char *fuse_file, const char *device)
 	return -1;
 }
 
+/* The loop device over fuse_file, when the state that named it is lost. */
+static void find_loop(const char *fuse_file, char *dev, size_t len)
+{
+	struct dirent *e;
+	DIR *d = opendir("/sys/block");
+
+	dev[0] = '\0';
+	while (d && !dev[0] && (e = readdir(d))) {
+		if (strncmp(e->d_name, "loop", 4) != 0)
+			continue;
+		snprintf(dev, len, "/dev/%s", e->d_name);
+		if (!loop_backs(dev, fuse_file))
+			dev[0] = '\0';
+	}
+	if (d)
+		closedir(d);
+}
+
 void serve_cleanup(const char *fuse_file, const char *device)
 {
+	char found[300];	/* "/dev/" and a d_name */
+
+	if (!device[0]) {
+		find_loop(fuse_file, found, sizeof found);
+		device = found;
+	}
 	if (device[0] && loop_backs(device, fuse_file) && loop_detach(device) == -1)
 		cb_log(CB_LOG_WARNING, "%s", cb_get_error());
 	/* Lazy: a FUSE mount whose server died answers nothing but ENOTCONN. */

@@ -35,8 +35,9 @@ bool serve_alive(pid_t pid, const char *fuse_file);
  * loop device itself.  -1 with EBUSY, changing nothing, while the device
  * is mounted or held open. */
 int serve_stop(pid_t pid, const char *fuse_file, const char *device);
-/* After the export died: detach its loop device and unmount its FUSE
- * file if they are still there. */
+/* After the export died: detach its loop device (device, or with device
+ * "" whichever loop device is over fuse_file) and unmount its FUSE file
+ * if they are still there. */
 void serve_cleanup(const char *fuse_file, const char *device);
 
 #endif
