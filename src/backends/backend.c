@@ -11,6 +11,7 @@
 
 static const struct cb_backend_ops *const backends[] = {
 	&cb_file_backend,
+	&cb_rbd_backend,
 };
 
 static const struct cb_backend_ops *find_backend(const char *type)

@@ -117,5 +117,6 @@ int cb_backend_io_sync(struct cb_backend *b, enum cb_io_op op, uint32_t flags,
 json_t *cb_connection_info_load(const char *path);
 
 extern const struct cb_backend_ops cb_file_backend;
+extern const struct cb_backend_ops cb_rbd_backend;
 
 #endif
