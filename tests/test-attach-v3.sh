@@ -24,6 +24,8 @@ note "attach: $(bc <<< "$EPOCHREALTIME - $s") s"
 [ "$(stat -c %a /run/cinder-brick/$VOL.json)" = 600 ] || fail "state file is not 0600"
 [ "$(stat -c %a /run/cinder-brick)" = 700 ] || fail "state dir is not 0700"
 ! grep -qi keyring "/run/cinder-brick/$VOL.json" || fail "the state holds a keyring"
+! grep -qa keyring "/proc/$PID/cmdline" || fail "the keyring is in the export's argv"
+! ss -tnp | grep "pid=$PID," | grep -q ':8776 ' || fail "the export inherited the Cinder connection"
 must list
 grep -q "^$VOL  $ATT  $DEV .* rbd .* $PID  ok$" "$T/out" || fail "list: $(cat "$T/out")"
 must list --json

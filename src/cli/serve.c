@@ -64,10 +64,18 @@ static void exec_export(int in, int out, const struct serve_opts *o, const char 
 		argv[n++] = "--rbd-keyring";
 		argv[n++] = o->rbd_keyring;
 	}
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
 	dup2(in, STDIN_FILENO);
 	dup2(out, STDOUT_FILENO);
+	/* The daemon must not hold our Cinder connection for its lifetime. */
+	close_range(STDERR_FILENO + 1, ~0U, 0);
 	signal(SIGPIPE, SIG_DFL);
-	execv("/proc/self/exe", (char **)argv);
+	/* The binary's own path, so that ps shows cinder-brick, not exe. */
+	if (len > 0)
+		exe[len] = '\0';
+	execv(len > 0 ? exe : "/proc/self/exe", (char **)argv);
 	_exit(127);
 }
 
