@@ -30,6 +30,14 @@ void cli_daemon_fork(void);
 void cli_daemon_ready(void);	/* child: detach and let the parent exit 0 */
 void cli_daemon_failed(int status);
 
+/* A string member of a JSON object, or dflt. */
+static inline const char *cli_str(const json_t *j, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+
+	return s ? s : dflt;
+}
+
 /* The OpenStack options (os_opts.c).  getopt values from CLI_OPT_OS on
  * are theirs; commands number their own below it. */
 #define CLI_OPT_OS 1000

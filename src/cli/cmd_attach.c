@@ -159,22 +159,17 @@ static int check_export_kind(const struct attach_opts *o)
 	return -1;
 }
 
-static const char *str(const json_t *j, const char *key)
-{
-	return json_string_value(json_object_get(j, key));
-}
-
 static int check_volume(struct attach *a, const json_t *vol)
 {
-	const char *status = str(vol, "status");
+	const char *status = cli_str(vol, "status", NULL);
 	json_t *st;
 
-	snprintf(a->volume_id, sizeof a->volume_id, "%s", str(vol, "id"));
+	snprintf(a->volume_id, sizeof a->volume_id, "%s", cli_str(vol, "id", ""));
 	st = state_load(a->volume_id);
 	if (st) {
 		cli_error("volume %s is already attached here as %s: "
 			  "'%s local-detach %s' first", a->volume_id,
-			  str(st, "device") ? str(st, "device") : "?", program_name,
+			  cli_str(st, "device", "?"), program_name,
 			  a->volume_id);
 		json_decref(st);
 		return -1;
@@ -212,7 +207,7 @@ static int connect_v3(struct attach *a)
 
 	if (!att)
 		return -1;
-	a->attachment_id = strdup(str(att, "id") ? str(att, "id") : "");
+	a->attachment_id = strdup(cli_str(att, "id", ""));
 	a->ci = cb_connection_info_normalize(json_object_get(att, "connection_info"));
 	json_decref(att);
 	return a->ci ? 0 : -1;
@@ -230,7 +225,7 @@ static int connect_legacy(struct attach *a)
 
 static const char *driver_type(const struct attach *a)
 {
-	return str(a->ci, "driver_volume_type");
+	return cli_str(a->ci, "driver_volume_type", NULL);
 }
 
 /* Before anything is served: Cinder's answer must be one we can open. */
@@ -247,7 +242,7 @@ static int check_driver(const struct attach *a)
 
 static bool read_only(const struct attach *a)
 {
-	const char *access = str(json_object_get(a->ci, "data"), "access_mode");
+	const char *access = cli_str(json_object_get(a->ci, "data"), "access_mode", NULL);
 
 	return strcmp(a->o->mode, "ro") == 0 || (access && strcmp(access, "ro") == 0);
 }
@@ -305,11 +300,10 @@ static void learn_legacy_attachment(struct attach *a, const char *mountpoint)
 	size_t i;
 
 	json_array_foreach(atts, i, att) {
-		const char *dev = str(att, "device");
+		const char *dev = cli_str(att, "device", NULL);
 
 		if (json_array_size(atts) == 1 || (dev && strcmp(dev, mountpoint) == 0)) {
-			a->attachment_id = strdup(str(att, "attachment_id") ?
-						  str(att, "attachment_id") : "");
+			a->attachment_id = strdup(cli_str(att, "attachment_id", ""));
 			break;
 		}
 	}
@@ -318,14 +312,14 @@ static void learn_legacy_attachment(struct attach *a, const char *mountpoint)
 
 static int complete(struct attach *a, json_t *st)
 {
-	const char *mountpoint = str(st, "mountpoint");
+	const char *mountpoint = cli_str(st, "mountpoint", NULL);
 	char host[256] = "";
 
 	if (!a->legacy)
 		return cb_cinder_attachment_complete(a->c, a->attachment_id);
 	gethostname(host, sizeof host - 1);
 	if (cb_cinder_volume_attach(a->c, a->volume_id, host, mountpoint,
-				    str(st, "mode")) == -1)
+				    cli_str(st, "mode", NULL)) == -1)
 		return -1;
 	learn_legacy_attachment(a, mountpoint);
 	if (a->attachment_id)

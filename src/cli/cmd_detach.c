@@ -85,13 +85,6 @@ static int parse_args(int argc, char **argv, struct detach_opts *o)
 	return 0;
 }
 
-static const char *str(const json_t *j, const char *key)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-
-	return s ? s : "";
-}
-
 static void kill_and_clean(pid_t pid, const char *fuse, const char *device)
 {
 	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
@@ -106,13 +99,13 @@ static void kill_and_clean(pid_t pid, const char *fuse, const char *device)
 static int stop_local(const json_t *st, const struct detach_opts *o)
 {
 	pid_t pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
-	const char *fuse = str(st, "fuse_file"), *device = str(st, "device");
+	const char *fuse = cli_str(st, "fuse_file", ""), *device = cli_str(st, "device", "");
 
 	if (!serve_alive(pid, fuse)) {
 		if (!o->force) {
 			cli_error("the serving process %ld of volume %s is gone (killed or "
 				  "crashed), so %s is stale: run '%s local-detach --force %s' "
-				  "to clean up and detach", (long)pid, str(st, "volume_id"),
+				  "to clean up and detach", (long)pid, cli_str(st, "volume_id", ""),
 				  device, program_name, o->volume);
 			return -1;
 		}
@@ -125,7 +118,7 @@ static int stop_local(const json_t *st, const struct detach_opts *o)
 		kill_and_clean(pid, fuse, device);
 		return 0;
 	}
-	cli_error("cannot detach volume %s: %s", str(st, "volume_id"), cb_get_error());
+	cli_error("cannot detach volume %s: %s", cli_str(st, "volume_id", ""), cb_get_error());
 	return -1;
 }
 
@@ -137,14 +130,14 @@ static const char *pick_attachment(const json_t *vol, const struct detach_opts *
 	if (o->attachment_id)
 		return o->attachment_id;
 	if (json_array_size(atts) == 1)
-		return str(json_array_get(atts, 0), "attachment_id");
+		return cli_str(json_array_get(atts, 0), "attachment_id", "");
 	if (json_array_size(atts) == 0)
 		cli_error("volume %s has no attachment in Cinder and none here: "
-			  "nothing to detach", str(vol, "id"));
+			  "nothing to detach", cli_str(vol, "id", ""));
 	else
 		cli_error("volume %s has %zu attachments and no local state says which is "
 			  "ours: give --attachment-id (see 'openstack volume attachment list')",
-			  str(vol, "id"), json_array_size(atts));
+			  cli_str(vol, "id", ""), json_array_size(atts));
 	return NULL;
 }
 
@@ -172,7 +165,7 @@ static int detach_cinder(struct cb_cinder *c, const json_t *vol, const json_t *s
 	json_t *connector;
 	/* The way it was attached, unless the microversion asked for now
 	 * predates the attachments API: the legacy actions end any attachment. */
-	bool legacy = strcmp(str(st, "flow"), "legacy") == 0 ||
+	bool legacy = strcmp(cli_str(st, "flow", ""), "legacy") == 0 ||
 		cb_microversion_cmp(cb_cinder_microversion(c), CB_CINDER_MV_ATTACHMENTS) < 0;
 	int ret;
 
@@ -181,14 +174,14 @@ static int detach_cinder(struct cb_cinder *c, const json_t *vol, const json_t *s
 	connector = json_incref(json_object_get(st, "connector"));
 	if (!connector && !(connector = cb_connector_get(&co)))
 		return -1;
-	ret = detach_legacy(c, str(vol, "id"), att_id, connector);
+	ret = detach_legacy(c, cli_str(vol, "id", ""), att_id, connector);
 	json_decref(connector);
 	return ret;
 }
 
 static int detach(struct cb_cinder *c, const json_t *vol, const struct detach_opts *o)
 {
-	const char *id = str(vol, "id"), *att_id;
+	const char *id = cli_str(vol, "id", ""), *att_id;
 	json_t *st = state_load(id);
 	char fuse[PATH_MAX];
 	int ret = -1;
@@ -200,7 +193,7 @@ static int detach(struct cb_cinder *c, const json_t *vol, const struct detach_op
 		strcat(fuse, "/disk");
 		serve_cleanup(fuse, "");
 	}
-	att_id = o->attachment_id ? o->attachment_id : str(st, "attachment_id");
+	att_id = o->attachment_id ? o->attachment_id : cli_str(st, "attachment_id", "");
 	if (!att_id[0] && !(att_id = pick_attachment(vol, o)))
 		goto out_local_gone;
 	if (detach_cinder(c, vol, st, att_id) == -1) {

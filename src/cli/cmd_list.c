@@ -27,19 +27,12 @@ static void help(void)
 	       "Exit status: 0 success, 1 failure, 2 bad usage.\n", program_name);
 }
 
-static const char *str(const json_t *j, const char *key)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-
-	return s ? s : "-";
-}
-
 static void add_health(json_t *st)
 {
 	pid_t pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
 	struct stat sb;
-	bool alive = serve_alive(pid, str(st, "fuse_file"));
-	bool present = stat(str(st, "device"), &sb) == 0 && S_ISBLK(sb.st_mode);
+	bool alive = serve_alive(pid, cli_str(st, "fuse_file", "-"));
+	bool present = stat(cli_str(st, "device", "-"), &sb) == 0 && S_ISBLK(sb.st_mode);
 
 	json_object_set_new(st, "alive", json_boolean(alive));
 	json_object_set_new(st, "device_present", json_boolean(present));
@@ -55,10 +48,10 @@ static void print_table(const json_t *all)
 	printf("%-36s  %-36s  %-12s  %-7s  %7s  %s\n", "VOLUME", "ATTACHMENT", "DEVICE",
 	       "BACKEND", "PID", "HEALTH");
 	json_array_foreach(all, i, st)
-		printf("%-36s  %-36s  %-12s  %-7s  %7lld  %s\n", str(st, "volume_id"),
-		       str(st, "attachment_id"), str(st, "device"), str(st, "backend"),
+		printf("%-36s  %-36s  %-12s  %-7s  %7lld  %s\n", cli_str(st, "volume_id", "-"),
+		       cli_str(st, "attachment_id", "-"), cli_str(st, "device", "-"), cli_str(st, "backend", "-"),
 		       (long long)json_integer_value(json_object_get(st, "pid")),
-		       str(st, "health"));
+		       cli_str(st, "health", "-"));
 }
 
 int cmd_list(int argc, char **argv)
