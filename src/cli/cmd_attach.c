@@ -77,8 +77,8 @@ static void help(void)
 	       "                         (default: the device)\n"
 	       "  --multipath, --enforce-multipath, --nic IF\n"
 	       "                         connector fields, as for get-connector\n"
-	       "  --rbd-keyring FILE     Ceph keyring for rbd volumes, when Cinder sends none\n"
-	       "                         (default: /etc/ceph/<cluster>.client.<user>.keyring)\n"
+	       "  --rbd-keyring FILE     Ceph keyring for rbd volumes, instead of the one Cinder\n"
+	       "                         sends or /etc/ceph/<cluster>.client.<user>.keyring\n"
 	       "  --json                 print volume_id, attachment_id, device, fuse_file, pid,\n"
 	       "                         backend, export, flow and microversion as JSON\n"
 	       "\n", program_name);
