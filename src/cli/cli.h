@@ -19,6 +19,10 @@ extern const char *program_name;
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* After getopt: the one VOLUME argument, or none at all.  -1 after a
+ * usage message. */
+int cli_take_volume(const char *cmd, int argc, char **argv, const char **volume);
+int cli_no_arguments(const char *cmd, int argc, char **argv);
 
 /* Log sink for library messages: stderr, or syslog once daemonised. */
 void cli_log_init(bool verbose);

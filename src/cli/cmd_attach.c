@@ -126,11 +126,8 @@ static int parse_args(int argc, char **argv, struct attach_opts *o)
 				return -1;
 		}
 	}
-	if (optind != argc - 1) {
-		cli_usage_error(CMD, optind < argc ? "one VOLUME only" : "VOLUME is required");
+	if (cli_take_volume(CMD, argc, argv, &o->volume) == -1)
 		return -1;
-	}
-	o->volume = argv[optind];
 	if (strcmp(o->mode, "rw") != 0 && strcmp(o->mode, "ro") != 0) {
 		cli_usage_error(CMD, "--mode is rw or ro, not '%s'", o->mode);
 		return -1;

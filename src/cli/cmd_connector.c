@@ -72,10 +72,8 @@ int cmd_get_connector(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+	if (cli_no_arguments(CMD, argc, argv) == -1)
 		return EXIT_USAGE;
-	}
 	c = cb_connector_get(&o);
 	if (!c) {
 		cli_error("%s", cb_get_error());

@@ -77,11 +77,8 @@ static int parse_args(int argc, char **argv, struct detach_opts *o)
 				return -1;
 		}
 	}
-	if (optind != argc - 1) {
-		cli_usage_error(CMD, optind < argc ? "one VOLUME only" : "VOLUME is required");
+	if (cli_take_volume(CMD, argc, argv, &o->volume) == -1)
 		return -1;
-	}
-	o->volume = argv[optind];
 	return 0;
 }
 

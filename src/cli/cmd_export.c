@@ -117,10 +117,8 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 			return -1;
 		}
 	}
-	if (optind < argc) {
-		cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+	if (cli_no_arguments(CMD, argc, argv) == -1)
 		return -1;
-	}
 	if (!o->connection_info) {
 		cli_usage_error(CMD, "--connection-info is required");
 		return -1;

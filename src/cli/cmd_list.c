@@ -77,10 +77,8 @@ int cmd_list(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+	if (cli_no_arguments(CMD, argc, argv) == -1)
 		return EXIT_USAGE;
-	}
 	all = state_list();
 	if (!all) {
 		cli_error("%s", cb_get_error());

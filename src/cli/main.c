@@ -1,6 +1,7 @@
 /* cinder-brick: attach Cinder volumes to this host in userspace. */
 #include <config.h>
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,25 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s %s --help'.\n", program_name, cmd);
+}
+
+int cli_take_volume(const char *cmd, int argc, char **argv, const char **volume)
+{
+	if (optind != argc - 1) {
+		cli_usage_error(cmd, optind < argc ? "one VOLUME only" : "VOLUME is required");
+		return -1;
+	}
+	*volume = argv[optind];
+	return 0;
+}
+
+int cli_no_arguments(const char *cmd, int argc, char **argv)
+{
+	if (optind < argc) {
+		cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
