@@ -23,6 +23,8 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
  * usage message. */
 int cli_take_volume(const char *cmd, int argc, char **argv, const char **volume);
 int cli_no_arguments(const char *cmd, int argc, char **argv);
+/* getopt_long() returned '?': name the option it choked on. */
+void cli_bad_option(const char *cmd, char **argv);
 
 /* Log sink for library messages: stderr, or syslog once daemonised. */
 void cli_log_init(bool verbose);

@@ -68,7 +68,7 @@ int cmd_get_connector(int argc, char **argv)
 		case OPT_JSON: as_json = true; break;
 		case OPT_HELP: help(); return EXIT_OK;
 		default:
-			cli_usage_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
+			cli_bad_option(CMD, argv);
 			return EXIT_USAGE;
 		}
 	}

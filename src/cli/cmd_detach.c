@@ -70,7 +70,7 @@ static int parse_args(int argc, char **argv, struct detach_opts *o)
 		case OPT_FORCE: o->force = true; break;
 		case OPT_HELP: help(); exit(EXIT_OK);
 		case '?':
-			cli_usage_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
+			cli_bad_option(CMD, argv);
 			return -1;
 		default:
 			if (cli_os_option(CMD, &o->cfg, opt, optarg) == -1)

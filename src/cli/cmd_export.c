@@ -113,7 +113,7 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		case OPT_VERBOSE: o->verbose = true; break;
 		case OPT_HELP: export_help(); exit(EXIT_OK);
 		default:
-			cli_usage_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
+			cli_bad_option(CMD, argv);
 			return -1;
 		}
 	}

@@ -45,6 +45,11 @@ void cli_usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nTry '%s %s --help'.\n", program_name, cmd);
 }
 
+void cli_bad_option(const char *cmd, char **argv)
+{
+	cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+}
+
 int cli_take_volume(const char *cmd, int argc, char **argv, const char **volume)
 {
 	if (optind != argc - 1) {
