@@ -195,16 +195,36 @@ static int find_volume(struct attach *a)
 	return ret;
 }
 
+/*
+ * Two calls, as Nova makes them: creating the attachment without a connector
+ * only reserves the volume and cannot fail half-way, so the attachment id is
+ * known before cinder-volume is asked for the connection.  A single create
+ * with the connector leaves a reserved attachment behind whose id the caller
+ * never learns when that request fails (cinder-volume down, say).
+ */
 static int connect_v3(struct attach *a)
 {
 	bool mode_ok = cb_microversion_cmp(cb_cinder_microversion(a->c),
 					   CB_CINDER_MV_ATTACH_MODE) >= 0;
-	json_t *att = cb_cinder_attachment_create(a->c, a->volume_id, a->connector,
+	json_t *att = cb_cinder_attachment_create(a->c, a->volume_id, NULL,
 						  mode_ok ? a->o->mode : NULL);
 
 	if (!att)
 		return -1;
+	if (*cli_str(att, "id", "") == '\0') {
+		cb_set_error(EPROTO, "Cinder created an attachment without an id");
+		json_decref(att);
+		return -1;
+	}
 	a->attachment_id = strdup(cli_str(att, "id", ""));
+	json_decref(att);
+	if (!a->attachment_id) {
+		cb_set_error(ENOMEM, "out of memory");
+		return -1;
+	}
+	att = cb_cinder_attachment_update(a->c, a->attachment_id, a->connector);
+	if (!att)
+		return -1;
 	a->ci = cb_connection_info_normalize(json_object_get(att, "connection_info"));
 	json_decref(att);
 	return a->ci ? 0 : -1;

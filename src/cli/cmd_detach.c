@@ -195,7 +195,8 @@ static int detach(struct cb_cinder *c, const json_t *vol, const struct detach_op
 		goto out_local_gone;
 	if (detach_cinder(c, vol, st, att_id) == -1) {
 		cli_error("volume %s: the local device is gone, but Cinder did not end "
-			  "attachment %s: %s", id, att_id, cb_get_error());
+			  "attachment %s: %s; run local-detach again once Cinder can",
+			  id, att_id, cb_get_error());
 		goto out_local_gone;
 	}
 	ret = 0;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# cinder-volume stopped: local-attach gets past the API (the attachment is
+# reserved) and fails when Cinder asks cinder-volume for the connection,
+# after the lab's rpc_response_timeout (10 s).  Both flows must fail with
+# Cinder's own message, exit 1, and leave nothing behind: the volume
+# available, no attachment.  A detach that cannot reach cinder-volume fails
+# the same way and can simply be run again once it is back.
+. "${TESTS_SRCDIR:?must name the tests directory}/attach-lib.sh" || exit 99
+attach_init
+
+# Whatever happens, the lab gets its cinder-volume back: the cleanup deletes
+# volumes, which needs it.
+volume_down_cleanup() {
+	local rc=$?
+
+	"$LAB_CMD" up > "$T/lab-up.log" 2>&1 || echo "scripts/lab up failed: $(tail -3 "$T/lab-up.log")" >&2
+	(exit $rc)
+	attach_cleanup
+}
+trap volume_down_cleanup EXIT
+
+# A is attached before cinder-volume stops, B after.
+new_volume "cb-volume-down-a-$$"
+A=$VOL
+attach "$A"
+new_volume "cb-volume-down-b-$$"
+B=$VOL
+"$LAB_CMD" stop cinder-volume > /dev/null 2>&1 || fail "scripts/lab stop cinder-volume failed"
+
+must_fail 1 "cannot attach volume $B: .*Unable to (create|update) (the )?attachment.*HTTP 500" \
+	local-attach "$B"
+assert_clean "$B"
+echo "ok - v3 flow: attachment rolled back, volume available"
+
+must_fail 1 "cannot attach volume $B: .*HTTP 500" local-attach --os-volume-api-version 3.0 "$B"
+assert_clean "$B"
+echo "ok - legacy flow: unreserved, volume available"
+
+must_fail 1 "did not end attachment $ATT: .*HTTP 500.*run local-detach again" local-detach "$A"
+is_alive "$PID" && fail "the serving process $PID outlived the detach"
+[ "$(vol_field "$A" status)" = in-use ] || fail "a failed detach changed the volume: $(vol_field "$A" status)"
+"$LAB_CMD" up > "$T/lab-up.log" 2>&1 || fail "scripts/lab up: $(tail -3 "$T/lab-up.log")"
+must local-detach "$A"
+assert_clean "$A"
+echo "ok - detach without cinder-volume fails, and succeeds once it is back"
