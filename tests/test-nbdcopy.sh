@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Data survives a round trip through the export with nbdcopy: in, out, and
 # on the backing file; with one connection, with several connections and
-# many requests in flight, on an export whose size is not a multiple of
-# any block size, and with --direct-io.
+# many requests in flight, with the page cache partly evicted, on an export
+# whose size is not a multiple of any block size, and with --direct-io.
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 require_cmd nbdcopy
 cb_init
@@ -43,6 +43,23 @@ round_trip "$T/src3" --connections=4 --requests=32 --request-size=4096
 cp "$T/src3" "$T/src4"
 dd if=/dev/zero of="$T/src4" bs=1M seek=4 count=6 conv=notrunc status=none
 round_trip "$T/src4" --connections=2 --requests=16
+
+# Large reads of data in the page cache are sent with sendfile(), the rest
+# through a buffer.  With every other MiB evicted from the cache, replies of
+# both kinds interleave on each connection.
+"$PY" - "$T/disk" <<-'PY' || fail "cannot evict the disk from the page cache"
+	import os, sys
+	fd = os.open(sys.argv[1], os.O_RDONLY)
+	os.fsync(fd)
+	size = os.fstat(fd).st_size
+	for off in range(0, size, 2 << 20):
+	    os.posix_fadvise(fd, off, 1 << 20, os.POSIX_FADV_DONTNEED)
+	PY
+rm -f "$T/out"
+timeout 60 nbdcopy --connections=2 --requests=16 --request-size=$((256 << 10)) \
+	"$NBD_URI" "$T/out" || fail "nbdcopy out of a partly cached export failed"
+[ "$(sha "$T/out")" = "$(sha "$T/src4")" ] || fail "partly cached export: data read back differs"
+assert_alive "$SERVER_PID" "after reading a partly cached export"
 stop_server "$SERVER_PID"
 
 # An odd size: the last request is shorter than the others.

@@ -86,6 +86,11 @@ struct cb_backend_ops {
 	/* Optional: synchronous allocation map of [offset, offset+length). */
 	int (*extents)(void *handle, uint64_t offset, uint64_t length,
 		       cb_extent_fn fn, void *opaque);
+	/* Optional: a file descriptor from which [offset, offset+length) can
+	 * be sent as it is, at the same offset, and now, without waiting for a
+	 * disk; -1 when it cannot.  Lets a server send large reads with
+	 * sendfile() instead of copying them through a buffer. */
+	int (*read_fd)(void *handle, uint64_t offset, uint32_t length);
 	/* Waits for in-flight I/O, then releases everything. */
 	void (*close)(void *handle);
 };
