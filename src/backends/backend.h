@@ -91,6 +91,11 @@ struct cb_backend_ops {
 	 * disk; -1 when it cannot.  Lets a server send large reads with
 	 * sendfile() instead of copying them through a buffer. */
 	int (*read_fd)(void *handle, uint64_t offset, uint32_t length);
+	/* Optional: a file descriptor to which [offset, offset+length) can be
+	 * written as it is, at the same offset, into a cache (so it is quick
+	 * and not durable: never for FUA); -1 when it cannot.  Lets a server
+	 * splice() large payloads instead of copying them through a buffer. */
+	int (*write_fd)(void *handle, uint64_t offset, uint32_t length);
 	/* Waits for in-flight I/O, then releases everything. */
 	void (*close)(void *handle);
 };
@@ -112,6 +117,16 @@ bool cb_backend_supported(const char *driver_volume_type);
 static inline void cb_backend_submit(struct cb_backend *b, struct cb_io *io)
 {
 	b->ops->submit(b->handle, io);
+}
+
+static inline int cb_backend_read_fd(struct cb_backend *b, uint64_t offset, uint32_t length)
+{
+	return b->ops->read_fd ? b->ops->read_fd(b->handle, offset, length) : -1;
+}
+
+static inline int cb_backend_write_fd(struct cb_backend *b, uint64_t offset, uint32_t length)
+{
+	return b->ops->write_fd ? b->ops->write_fd(b->handle, offset, length) : -1;
 }
 
 /* Submit and wait: for callers that run on their own threads (FUSE). */

@@ -270,6 +270,15 @@ static int file_read_fd(void *handle, uint64_t offset, uint32_t length)
 	return cs.nr_cache == end - first ? f->fd : -1;
 }
 
+static int file_write_fd(void *handle, uint64_t offset, uint32_t length)
+{
+	struct file_volume *f = handle;
+
+	(void)offset;
+	(void)length;
+	return f->direct_io || f->read_only ? -1 : f->fd;
+}
+
 static int file_extents(void *handle, uint64_t offset, uint64_t length,
 			cb_extent_fn fn, void *opaque)
 {
@@ -423,5 +432,6 @@ const struct cb_backend_ops cb_file_backend = {
 	.submit = file_submit,
 	.extents = file_extents,
 	.read_fd = file_read_fd,
+	.write_fd = file_write_fd,
 	.close = file_close,
 };

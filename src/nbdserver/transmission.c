@@ -10,6 +10,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,13 @@
 /* Reads from here up are sent with sendfile() when the backend allows it:
  * the copy saved outweighs the extra system call. */
 #define SENDFILE_MIN (64u << 10)
+/* Page-aligned writes from here up go from the socket to the backend's fd
+ * through a pipe (splice), which saves copying them into a buffer first.
+ * Unaligned ones would make the kernel read the partial pages from disk on
+ * the connection thread. */
+#define SPLICE_MIN (64u << 10)
+#define SPLICE_ALIGN 4096u
+#define PIPE_SIZE (1u << 20)
 
 struct tx;
 
@@ -63,6 +71,8 @@ struct tx {
 
 	uint8_t *rbuf;
 	size_t rpos, rlen;
+	int pipe[2];			/* for spliced writes; -1 until needed */
+	size_t pipe_cap;
 
 	pthread_mutex_t lock;		/* protects the done queue and sleeping */
 	struct slot *done_head, *done_tail;
@@ -264,12 +274,108 @@ static void dispatch(struct tx *t, struct slot *sl, uint16_t flags)
 /* Whether a read's payload can go from the backend's fd to the socket. */
 static bool send_from_fd(struct tx *t, struct slot *sl)
 {
-	const struct cb_backend_ops *ops = t->backend->ops;
-
-	if (sl->io.length < SENDFILE_MIN || !ops->read_fd)
+	if (sl->io.length < SENDFILE_MIN)
 		return false;
-	sl->src_fd = ops->read_fd(t->backend->handle, sl->io.offset, sl->io.length);
+	sl->src_fd = cb_backend_read_fd(t->backend, sl->io.offset, sl->io.length);
 	return sl->src_fd >= 0;
+}
+
+static bool pipe_ready(struct tx *t)
+{
+	int cap;
+
+	if (t->pipe[0] >= 0)
+		return true;
+	if (pipe2(t->pipe, O_CLOEXEC) == -1) {
+		t->pipe[0] = t->pipe[1] = -1;
+		return false;
+	}
+	/* The default 64 KiB works too, in more rounds. */
+	cap = fcntl(t->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+	if (cap == -1)
+		cap = fcntl(t->pipe[1], F_GETPIPE_SZ);
+	t->pipe_cap = cap > 0 ? (size_t)cap : 4096;
+	return true;
+}
+
+static void drain_pipe(struct tx *t, size_t n)
+{
+	ssize_t k;
+
+	while (n > 0 && (k = read(t->pipe[0], t->rbuf, n < RBUF_SIZE ? n : RBUF_SIZE)) > 0)
+		n -= (size_t)k;
+}
+
+/* Moves n bytes from the pipe to fd at *off; a positive errno if the
+ * backend failed, and then the pipe is emptied anyway.  The receive buffer
+ * is free to use: it was empty, or the payload would not be in the pipe. */
+static int pipe_to_fd(struct tx *t, int fd, off_t *off, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = splice(t->pipe[0], NULL, fd, off, n, SPLICE_F_MOVE);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			int err = k < 0 ? errno : EIO;
+
+			drain_pipe(t, n);
+			return err;
+		}
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/*
+ * A write payload, socket to fd through the pipe, on this thread: the
+ * write lands in the page cache, so it is as quick as the copy it saves.
+ * Bytes already in the receive buffer are written from there.  False when
+ * the socket failed; the backend's errors go into the reply.
+ */
+static bool splice_payload(struct tx *t, struct slot *sl, int fd)
+{
+	size_t have = t->rlen - t->rpos, left = sl->io.length;
+	size_t head = have < left ? have : left;
+	off_t off = (off_t)sl->io.offset;
+	int err = 0;
+
+	if (head) {
+		ssize_t w = pwrite(fd, t->rbuf + t->rpos, head, off);
+
+		if (w != (ssize_t)head)
+			err = w < 0 ? errno : EIO;
+	}
+	t->rpos += head;
+	off += (off_t)head;
+	left -= head;
+	while (left > 0) {
+		ssize_t n = splice(t->fd, NULL, t->pipe[1], NULL,
+				   left < t->pipe_cap ? left : t->pipe_cap, SPLICE_F_MOVE);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		if (!err)
+			err = pipe_to_fd(t, fd, &off, (size_t)n);
+		else
+			drain_pipe(t, (size_t)n);
+		left -= (size_t)n;
+	}
+	sl->nbd_err = nbd_errno_to_wire(err);
+	return true;
+}
+
+/* Whether a write's payload can go from the socket to the backend's fd;
+ * then *fd is set. */
+static bool can_splice(struct tx *t, const struct slot *sl, uint16_t flags, int *fd)
+{
+	if (sl->io.length < SPLICE_MIN || (flags & NBD_CMD_FLAG_FUA) ||
+	    sl->io.offset % SPLICE_ALIGN || sl->io.length % SPLICE_ALIGN)
+		return false;
+	*fd = cb_backend_write_fd(t->backend, sl->io.offset, sl->io.length);
+	return *fd >= 0 && pipe_ready(t);
 }
 
 /* Takes one request off the receive buffer; false ends the session. */
@@ -277,6 +383,7 @@ static bool handle_request(struct tx *t, const struct nbd_request *req)
 {
 	struct slot *sl;
 	bool needs_buf = req->type == NBD_CMD_READ || req->type == NBD_CMD_WRITE;
+	int fd;
 
 	if (req->type == NBD_CMD_DISC)
 		return false;
@@ -289,6 +396,14 @@ static bool handle_request(struct tx *t, const struct nbd_request *req)
 	sl = slot_take(t, req);
 	sl->nbd_err = nbd_check_request(req, &t->c->session.lim);
 	if (req->type == NBD_CMD_READ && !sl->nbd_err && send_from_fd(t, sl)) {
+		queue_done(t, sl);
+		return true;
+	}
+	if (req->type == NBD_CMD_WRITE && !sl->nbd_err && can_splice(t, sl, req->flags, &fd)) {
+		if (!splice_payload(t, sl, fd)) {
+			slot_release(t, sl);
+			return false;
+		}
 		queue_done(t, sl);
 		return true;
 	}
@@ -541,6 +656,7 @@ static struct tx *tx_new(struct nbd_conn *c)
 	t->c = c;
 	t->fd = c->fd;
 	t->backend = c->srv->backend;
+	t->pipe[0] = t->pipe[1] = -1;
 	pthread_mutex_init(&t->lock, NULL);
 	for (int i = SLOTS - 1; i >= 0; i--) {
 		t->slots[i].tx = t;
@@ -555,6 +671,10 @@ static void tx_free(struct tx *t)
 	for (int i = 0; i < SLOTS; i++)
 		free(t->slots[i].buf);
 	pthread_mutex_destroy(&t->lock);
+	if (t->pipe[0] >= 0) {
+		close(t->pipe[0]);
+		close(t->pipe[1]);
+	}
 	close(t->efd);
 	free(t->rbuf);
 	free(t);

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# A backend that cannot take a write: the export is a sparse file on a
+# 4 MiB tmpfs, so writes past what fits fail with ENOSPC.  Each kind of
+# write (page-aligned 1 MiB, which the server splices from the socket
+# straight into the file; small; unaligned, which go through a buffer) must
+# get an ENOSPC reply, the connection must stay usable, and the writes that
+# were acknowledged must read back.
+. "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
+require_pymod nbd
+[ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
+cb_init
+
+mkdir "$T/small"
+mount -t tmpfs -o size=4m cb-test-enospc "$T/small" || skip "cannot mount a tmpfs"
+# The server must be gone before the tmpfs can go, and that before $T.
+enospc_cleanup() {
+	local rc=$?
+
+	if [ -n "${SERVER_PID:-}" ] && is_alive "$SERVER_PID"; then
+		kill -TERM "$SERVER_PID"
+		wait_gone "$SERVER_PID"
+	fi
+	umount "$T/small"
+	(exit $rc)
+	cb_cleanup
+}
+trap enospc_cleanup EXIT
+truncate -s 16M "$T/small/disk"
+make_ci "$T/small/disk"
+start_unix
+
+timeout 120 "$PY" - "$NBD_URI" <<'EOF' || fail "write errors"
+import errno
+import os
+import sys
+
+import nbd
+
+MiB = 1 << 20
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+written = {}
+
+
+def write(off, data, what):
+    try:
+        h.pwrite(data, off)
+    except nbd.Error as e:
+        if e.errnum != errno.ENOSPC:
+            sys.exit(f"{what} at {off}: {e}, not ENOSPC")
+        return False
+    written[off] = data
+    return True
+
+
+# 1 MiB aligned writes until the tmpfs is full.
+full_at = None
+for i in range(16):
+    if not write(i * MiB, os.urandom(MiB), "1 MiB write"):
+        full_at = i
+        break
+if full_at is None:
+    sys.exit("16 MiB fitted on a 4 MiB tmpfs")
+print(f"ok - 1 MiB write {full_at} got ENOSPC")
+
+if write(15 * MiB, os.urandom(4096), "4 KiB write"):
+    sys.exit("a 4 KiB write into a hole of a full tmpfs succeeded")
+if write(14 * MiB + 1, os.urandom(200000), "unaligned write"):
+    sys.exit("an unaligned write into a hole of a full tmpfs succeeded")
+print("ok - small and unaligned writes got ENOSPC")
+
+# What was acknowledged is there, through the same connection.
+for off, data in written.items():
+    if h.pread(len(data), off) != data:
+        sys.exit(f"acknowledged write at {off} does not read back")
+print(f"ok - {len(written)} acknowledged writes read back")
+h.shutdown()
+EOF
+assert_alive "$SERVER_PID" "after the write errors"
+stop_server "$SERVER_PID"
