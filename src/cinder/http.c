@@ -414,6 +414,20 @@ static void sleep_ms(unsigned int ms)
 		;
 }
 
+/* An unknown CA is the usual cause (a private cloud's own CA): say what
+ * fixes it, as curl's words alone do not. */
+static const char *tls_hint(const struct cb_http *h, CURLcode cc)
+{
+	if (cc != CURLE_PEER_FAILED_VERIFICATION)
+		return "";
+	if (h->cacert)
+		return "; the server's certificate is not signed by the CA in "
+		       "--os-cacert / OS_CACERT (or is not for this host)";
+	return "; to trust the server's CA, give its certificate with "
+	       "--os-cacert FILE (or OS_CACERT, or cacert in clouds.yaml); "
+	       "--insecure skips the check";
+}
+
 /* curl's error buffer is the more precise ("Failed to connect to
  * 127.0.0.1 port 8776 after 0 ms: Couldn't connect to server"). */
 static int transport_error(const struct cb_http *h, const struct cb_http_req *r,
@@ -423,9 +437,9 @@ static int transport_error(const struct cb_http *h, const struct cb_http_req *r,
 
 	if (attempts > 1)
 		snprintf(tries, sizeof tries, ", %u attempts", attempts);
-	cb_set_error(curl_errno(cc), "%s: %s (%s %s%s)", r->what,
+	cb_set_error(curl_errno(cc), "%s: %s (%s %s%s)%s", r->what,
 		     h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc),
-		     r->method, r->url, tries);
+		     r->method, r->url, tries, tls_hint(h, cc));
 	return -1;
 }
 
