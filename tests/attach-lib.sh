@@ -11,6 +11,8 @@ require_cmd curl jq losetup
 [ -x "$LAB_CMD" ] || skip "no scripts/lab"
 curl -s -o /dev/null -m 2 http://127.0.0.1:8776/ || skip "no Cinder on 127.0.0.1:8776: scripts/lab up"
 curl -s -o /dev/null -m 2 http://127.0.0.1:5000/v3 || skip "no Keystone on 127.0.0.1:5000: scripts/lab up"
+. "$TESTS_SRCDIR/lab-lock.sh" || exit 99
+lab_lock "${LAB_LOCK_MODE:-shared}"
 LAB_RC=$("$LAB_CMD" env demo 2> /dev/null) || skip "scripts/lab env demo failed"
 unset "${!OS_@}"
 eval "$LAB_RC"

@@ -5,6 +5,8 @@
 # Cinder's own message, exit 1, and leave nothing behind: the volume
 # available, no attachment.  A detach that cannot reach cinder-volume fails
 # the same way and can simply be run again once it is back.
+# Other tests need cinder-volume: run alone (see lab-lock.sh).
+LAB_LOCK_MODE=exclusive
 . "${TESTS_SRCDIR:?must name the tests directory}/attach-lib.sh" || exit 99
 attach_init
 

@@ -23,6 +23,8 @@ pass() { echo "ok - $*"; }
 [ -x "$LAB_CMD" ] || skip "no scripts/lab"
 curl -s -o /dev/null -m 5 http://127.0.0.1:8776/ || skip "no Cinder on 127.0.0.1:8776: scripts/lab up"
 curl -s -o /dev/null -m 5 http://127.0.0.1:5000/v3 || skip "no Keystone on 127.0.0.1:5000: scripts/lab up"
+. "$SRC/lab-lock.sh" || exit 99
+lab_lock shared
 RC=$("$LAB_CMD" env demo 2>/dev/null) || skip "scripts/lab env demo failed"
 
 T=$(mktemp -d)
