@@ -4,7 +4,8 @@
 # after the lab's rpc_response_timeout (10 s).  Both flows must fail with
 # Cinder's own message, exit 1, and leave nothing behind: the volume
 # available, no attachment.  A detach that cannot reach cinder-volume fails
-# the same way and can simply be run again once it is back.
+# the same way (the legacy flow rolls "detaching" back to in-use) and can
+# simply be run again once it is back.
 # Other tests need cinder-volume: run alone (see lab-lock.sh).
 LAB_LOCK_MODE=exclusive
 . "${TESTS_SRCDIR:?must name the tests directory}/attach-lib.sh" || exit 99
@@ -21,7 +22,12 @@ volume_down_cleanup() {
 }
 trap volume_down_cleanup EXIT
 
-# A is attached before cinder-volume stops, B after.
+# A (attachments API) and L (legacy actions) are attached before
+# cinder-volume stops, B after.
+new_volume "cb-volume-down-l-$$"
+L=$VOL
+attach --os-volume-api-version 3.0 "$L"
+L_PID=$PID
 new_volume "cb-volume-down-a-$$"
 A=$VOL
 attach "$A"
@@ -41,7 +47,14 @@ echo "ok - legacy flow: unreserved, volume available"
 must_fail 1 "did not end attachment $ATT: .*HTTP 500.*run local-detach again" local-detach "$A"
 is_alive "$PID" && fail "the serving process $PID outlived the detach"
 [ "$(vol_field "$A" status)" = in-use ] || fail "a failed detach changed the volume: $(vol_field "$A" status)"
+must_fail 1 "did not end attachment .*HTTP 500.*run local-detach again" \
+	local-detach --os-volume-api-version 3.0 "$L"
+is_alive "$L_PID" && fail "the serving process $L_PID outlived the detach"
+[ "$(vol_field "$L" status)" = in-use ] ||
+	fail "os-roll_detaching did not put $L back in-use: $(vol_field "$L" status)"
 "$LAB_CMD" up > "$T/lab-up.log" 2>&1 || fail "scripts/lab up: $(tail -3 "$T/lab-up.log")"
 must local-detach "$A"
 assert_clean "$A"
-echo "ok - detach without cinder-volume fails, and succeeds once it is back"
+must local-detach --os-volume-api-version 3.0 "$L"
+assert_clean "$L"
+echo "ok - detach without cinder-volume fails (both flows), and succeeds once it is back"
