@@ -4,7 +4,8 @@
 # write (page-aligned 1 MiB, which the server splices from the socket
 # straight into the file; small; unaligned, which go through a buffer) must
 # get an ENOSPC reply, the connection must stay usable, and the writes that
-# were acknowledged must read back.
+# were acknowledged must read back.  The same for a large write through
+# the FUSE export.
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 require_pymod nbd
 [ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
@@ -27,7 +28,8 @@ enospc_cleanup() {
 trap enospc_cleanup EXIT
 truncate -s 16M "$T/small/disk"
 make_ci "$T/small/disk"
-start_unix
+touch "$T/fuse"
+start_unix --fuse "$T/fuse"
 
 timeout 120 "$PY" - "$NBD_URI" <<'EOF' || fail "write errors"
 import errno
@@ -77,4 +79,13 @@ print(f"ok - {len(written)} acknowledged writes read back")
 h.shutdown()
 EOF
 assert_alive "$SERVER_PID" "after the write errors"
+
+# The FUSE export of the same volume, whose large writes are spliced from
+# libfuse's pipe into the file: the same error, and nothing else changes.
+cp "$T/small/disk" "$T/before"
+dd if=/dev/urandom of="$T/fuse" bs=1M count=2 seek=12 oflag=direct conv=notrunc \
+	status=none 2> "$T/dd.err" && fail "a 2 MiB write through FUSE fitted on a full tmpfs"
+grep -q "No space left on device" "$T/dd.err" || fail "FUSE write: $(cat "$T/dd.err")"
+cmp "$T/fuse" "$T/before" || fail "the failed FUSE write changed the volume"
+echo "ok - FUSE: a large write gets ENOSPC"
 stop_server "$SERVER_PID"
