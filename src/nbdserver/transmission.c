@@ -6,82 +6,21 @@
  * requests inline or from their own threads; completions land on a queue
  * that this thread drains.  Request slots and their buffers are allocated
  * once per connection and reused, so the steady state does not malloc.
+ * Large reads and writes may bypass the slot buffers (zerocopy.c).
  */
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "internal.h"
 #include "lib/log.h"
-
-#define SLOTS 128			/* requests in flight per client */
-/* Room for a burst of small requests; large write payloads past what is
- * already buffered are received straight into their slot, so keeping this
- * small bounds the bytes copied twice. */
-#define RBUF_SIZE (64u << 10)
-#define INFLIGHT_BYTES_MAX (64u << 20)	/* stop reading requests past this */
-#define KEEP_BUF_MAX (1u << 20)		/* larger buffers are not cached */
-#define IOV_BATCH 256
-#define MAX_EXTENTS 1024
-/* Reads from here up are sent with sendfile() when the backend allows it:
- * the copy saved outweighs the extra system call. */
-#define SENDFILE_MIN (64u << 10)
-/* Page-aligned writes from here up go from the socket to the backend's fd
- * through a pipe (splice), which saves copying them into a buffer first.
- * Unaligned ones would make the kernel read the partial pages from disk on
- * the connection thread. */
-#define SPLICE_MIN (64u << 10)
-#define SPLICE_ALIGN 4096u
-#define PIPE_SIZE (1u << 20)
-
-struct tx;
-
-struct slot {
-	struct cb_io io;
-	struct tx *tx;
-	uint64_t cookie;
-	uint16_t type;
-	uint32_t nbd_err;
-	uint32_t data_len;		/* reply payload bytes in buf */
-	uint8_t hdr[NBD_CHUNK_HEADER_LEN + 8];
-	void *buf;
-	uint32_t cap;
-	int src_fd;			/* READ: payload sent from here, not buf */
-	struct slot *next;		/* free list or done queue */
-};
-
-struct tx {
-	struct nbd_conn *c;
-	struct cb_backend *backend;
-	int fd;
-	bool eof;			/* no more requests will be read */
-	bool broken;			/* the socket failed: replies are dropped */
-	unsigned inflight;
-	uint64_t inflight_bytes;
-	struct slot *free;
-
-	uint8_t *rbuf;
-	size_t rpos, rlen;
-	int pipe[2];			/* for spliced writes; -1 until needed */
-	size_t pipe_cap;
-
-	pthread_mutex_t lock;		/* protects the done queue and sleeping */
-	struct slot *done_head, *done_tail;
-	bool sleeping;
-	int efd;
-
-	struct iovec iov[IOV_BATCH];
-	struct slot slots[SLOTS];
-};
+#include "tx.h"
 
 #define slot_of(iop) ((struct slot *)((char *)(iop) - offsetof(struct slot, io)))
 
@@ -271,119 +210,12 @@ static void dispatch(struct tx *t, struct slot *sl, uint16_t flags)
 	cb_backend_submit(t->backend, &sl->io);
 }
 
-/* Whether a read's payload can go from the backend's fd to the socket. */
-static bool send_from_fd(struct tx *t, struct slot *sl)
-{
-	if (sl->io.length < SENDFILE_MIN)
-		return false;
-	sl->src_fd = cb_backend_read_fd(t->backend, sl->io.offset, sl->io.length);
-	return sl->src_fd >= 0;
-}
-
-static bool pipe_ready(struct tx *t)
-{
-	int cap;
-
-	if (t->pipe[0] >= 0)
-		return true;
-	if (pipe2(t->pipe, O_CLOEXEC) == -1) {
-		t->pipe[0] = t->pipe[1] = -1;
-		return false;
-	}
-	/* The default 64 KiB works too, in more rounds. */
-	cap = fcntl(t->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
-	if (cap == -1)
-		cap = fcntl(t->pipe[1], F_GETPIPE_SZ);
-	t->pipe_cap = cap > 0 ? (size_t)cap : 4096;
-	return true;
-}
-
-static void drain_pipe(struct tx *t, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0 && (k = read(t->pipe[0], t->rbuf, n < RBUF_SIZE ? n : RBUF_SIZE)) > 0)
-		n -= (size_t)k;
-}
-
-/* Moves n bytes from the pipe to fd at *off; a positive errno if the
- * backend failed, and then the pipe is emptied anyway.  The receive buffer
- * is free to use: it was empty, or the payload would not be in the pipe. */
-static int pipe_to_fd(struct tx *t, int fd, off_t *off, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = splice(t->pipe[0], NULL, fd, off, n, SPLICE_F_MOVE);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			int err = k < 0 ? errno : EIO;
-
-			drain_pipe(t, n);
-			return err;
-		}
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/*
- * A write payload, socket to fd through the pipe, on this thread: the
- * write lands in the page cache, so it is as quick as the copy it saves.
- * Bytes already in the receive buffer are written from there.  False when
- * the socket failed; the backend's errors go into the reply.
- */
-static bool splice_payload(struct tx *t, struct slot *sl, int fd)
-{
-	size_t have = t->rlen - t->rpos, left = sl->io.length;
-	size_t head = have < left ? have : left;
-	off_t off = (off_t)sl->io.offset;
-	int err = 0;
-
-	if (head) {
-		ssize_t w = pwrite(fd, t->rbuf + t->rpos, head, off);
-
-		if (w != (ssize_t)head)
-			err = w < 0 ? errno : EIO;
-	}
-	t->rpos += head;
-	off += (off_t)head;
-	left -= head;
-	while (left > 0) {
-		ssize_t n = splice(t->fd, NULL, t->pipe[1], NULL,
-				   left < t->pipe_cap ? left : t->pipe_cap, SPLICE_F_MOVE);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		if (!err)
-			err = pipe_to_fd(t, fd, &off, (size_t)n);
-		else
-			drain_pipe(t, (size_t)n);
-		left -= (size_t)n;
-	}
-	sl->nbd_err = nbd_errno_to_wire(err);
-	return true;
-}
-
-/* Whether a write's payload can go from the socket to the backend's fd;
- * then *fd is set. */
-static bool can_splice(struct tx *t, const struct slot *sl, uint16_t flags, int *fd)
-{
-	if (sl->io.length < SPLICE_MIN || (flags & NBD_CMD_FLAG_FUA) ||
-	    sl->io.offset % SPLICE_ALIGN || sl->io.length % SPLICE_ALIGN)
-		return false;
-	*fd = cb_backend_write_fd(t->backend, sl->io.offset, sl->io.length);
-	return *fd >= 0 && pipe_ready(t);
-}
-
 /* Takes one request off the receive buffer; false ends the session. */
 static bool handle_request(struct tx *t, const struct nbd_request *req)
 {
 	struct slot *sl;
 	bool needs_buf = req->type == NBD_CMD_READ || req->type == NBD_CMD_WRITE;
-	int fd;
+	int spliced;
 
 	if (req->type == NBD_CMD_DISC)
 		return false;
@@ -395,15 +227,16 @@ static bool handle_request(struct tx *t, const struct nbd_request *req)
 	}
 	sl = slot_take(t, req);
 	sl->nbd_err = nbd_check_request(req, &t->c->session.lim);
-	if (req->type == NBD_CMD_READ && !sl->nbd_err && send_from_fd(t, sl)) {
+	if (req->type == NBD_CMD_READ && !sl->nbd_err && zc_read(t, sl)) {
 		queue_done(t, sl);
 		return true;
 	}
-	if (req->type == NBD_CMD_WRITE && !sl->nbd_err && can_splice(t, sl, req->flags, &fd)) {
-		if (!splice_payload(t, sl, fd)) {
-			slot_release(t, sl);
-			return false;
-		}
+	spliced = req->type == NBD_CMD_WRITE && !sl->nbd_err ? zc_write(t, sl, req->flags) : 0;
+	if (spliced == -1) {
+		slot_release(t, sl);
+		return false;
+	}
+	if (spliced) {
 		queue_done(t, sl);
 		return true;
 	}
@@ -512,29 +345,6 @@ static void write_iov(struct tx *t, struct iovec *iov, int n)
 	}
 }
 
-/* The payload of a read that build_reply() left out.  The header has gone
- * already, so a short send leaves the stream unusable. */
-static void send_payload(struct tx *t, struct slot *sl)
-{
-	off_t off = (off_t)sl->io.offset;
-	size_t left = sl->io.length;
-
-	while (left > 0 && !t->broken) {
-		ssize_t n = sendfile(t->fd, sl->src_fd, &off, left);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			cb_log(CB_LOG_ERROR, "client %s: sending read data: %s", t->c->peer,
-			       n == 0 ? "the volume shrank" : strerror(errno));
-			t->broken = true;
-			t->eof = true;
-			break;
-		}
-		left -= (size_t)n;
-	}
-}
-
 static struct slot *take_done(struct tx *t)
 {
 	struct slot *list;
@@ -564,7 +374,7 @@ static void send_replies(struct tx *t)
 		}
 		write_iov(t, t->iov, n);
 		if (last->src_fd >= 0 && !last->nbd_err)
-			send_payload(t, last);
+			zc_send_read_payload(t, last);
 		for (sl = batch; sl != list;) {
 			struct slot *next = sl->next;
 
@@ -671,10 +481,7 @@ static void tx_free(struct tx *t)
 	for (int i = 0; i < SLOTS; i++)
 		free(t->slots[i].buf);
 	pthread_mutex_destroy(&t->lock);
-	if (t->pipe[0] >= 0) {
-		close(t->pipe[0]);
-		close(t->pipe[1]);
-	}
+	zc_close(t);
 	close(t->efd);
 	free(t->rbuf);
 	free(t);
