@@ -346,7 +346,8 @@ static void fx_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t si
 			fuse_reply_err(req, ENOMEM);
 			return;
 		}
-		memcpy(buf, data, len);
+		if (buf != data)	/* fx_write_buf may have filled it */
+			memcpy(buf, data, len);
 	}
 	err = fx_io(fx, CB_IO_WRITE, 0, off, len, buf);
 	if (err) {
