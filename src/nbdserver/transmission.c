@@ -466,7 +466,7 @@ static struct tx *tx_new(struct nbd_conn *c)
 	t->c = c;
 	t->fd = c->fd;
 	t->backend = c->srv->backend;
-	t->pipe[0] = t->pipe[1] = -1;
+	zc_init(t);
 	pthread_mutex_init(&t->lock, NULL);
 	for (int i = SLOTS - 1; i >= 0; i--) {
 		t->slots[i].tx = t;

@@ -70,6 +70,7 @@ void zc_send_read_payload(struct tx *t, struct slot *sl);
  * 1 when done (the backend's error, if any, in sl->nbd_err), 0 when the
  * caller must receive it into a buffer, -1 when the socket failed. */
 int zc_write(struct tx *t, struct slot *sl, uint16_t flags);
+void zc_init(struct tx *t);
 void zc_close(struct tx *t);
 
 #endif

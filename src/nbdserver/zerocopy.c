@@ -162,6 +162,12 @@ int zc_write(struct tx *t, struct slot *sl, uint16_t flags)
 	return splice_payload(t, sl, fd) ? 1 : -1;
 }
 
+/* The pipe is made on the first spliced write. */
+void zc_init(struct tx *t)
+{
+	t->pipe[0] = t->pipe[1] = -1;
+}
+
 void zc_close(struct tx *t)
 {
 	if (t->pipe[0] >= 0) {
