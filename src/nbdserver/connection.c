@@ -27,6 +27,7 @@ struct nbd_server *nbd_server_new(struct cb_backend *backend,
 	s->export_name = cfg->export_name ? strdup(cfg->export_name) : NULL;
 	s->description = cfg->description ? strdup(cfg->description) : NULL;
 	s->wake_fd = -1;
+	nbd_spin_limit_init(&s->spin);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	return s;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "server.h"
+#include "spin.h"
 #include "wire.h"
 
 #define NBD_MAX_LISTENERS 8
@@ -33,6 +34,8 @@ struct nbd_server {
 	struct nbd_conn *conns;
 	unsigned nconns;
 	bool stopping;
+
+	struct nbd_spin_limit spin;
 };
 
 /* What the handshake settled for one client. */

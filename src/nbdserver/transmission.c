@@ -426,8 +426,10 @@ static void wait_for_work(struct tx *t)
 	 * that sent everything and waits for the replies. */
 	if (want_read && t->rlen - t->rpos >= NBD_REQUEST_LEN)
 		return;
-	/* Nothing in flight: nothing can complete, so just block on the socket. */
+	/* Nothing in flight: nothing can complete, so just wait for the
+	 * socket, polling it first (spin.c). */
 	if (want_read && t->inflight == 0) {
+		nbd_spin_for_input(&t->spin, &t->c->srv->spin, t->fd);
 		fill_rbuf(t, 0);
 		return;
 	}

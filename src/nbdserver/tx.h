@@ -49,6 +49,7 @@ struct tx {
 
 	uint8_t *rbuf;
 	size_t rpos, rlen;
+	struct nbd_spin spin;
 	int pipe[2];			/* for spliced writes; -1 until needed */
 	size_t pipe_cap;
 
