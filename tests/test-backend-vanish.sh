@@ -5,7 +5,8 @@
 # Reads, small and large writes and flushes through the NBD export must
 # each get an error reply in bounded time (no hang, no crash), the
 # connection must stay usable for the next request, new clients must still
-# complete the handshake, and SIGTERM must still stop the server.
+# complete the handshake; reads and writes through the same process's FUSE
+# export must fail with EIO; and SIGTERM must still stop the server.
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 require_pymod nbd
 [ -c /dev/fuse ] || skip "no /dev/fuse"
@@ -16,6 +17,7 @@ cb_init
 vanish_cleanup() {
 	local rc=$?
 
+	umount -l "$T/outer" 2> /dev/null
 	umount -l "$T/vol" 2> /dev/null
 	(exit $rc)
 	cb_cleanup
@@ -32,7 +34,8 @@ INNER_PID=$(cat "$T/inner.pid")
 SERVER_PIDS+=("$INNER_PID")
 
 make_ci "$T/vol"
-start_unix
+touch "$T/outer"
+start_unix --fuse "$T/outer"
 
 timeout 60 "$PY" - "$NBD_URI" <<'EOF' || fail "serving through the FUSE-backed file"
 import os
@@ -90,6 +93,20 @@ must_fail("flush", lambda: h.flush())
 must_fail("read after the errors", lambda: h.pread(512, 0))
 h.shutdown()
 EOF
+
+# dd's message carries strerror(EIO).
+for op in read write; do
+	if [ $op = read ]; then
+		args=(if="$T/outer" of=/dev/null iflag=direct)
+	else
+		args=(if=/dev/zero of="$T/outer" oflag=direct conv=notrunc)
+	fi
+	out=$(timeout 30 dd "${args[@]}" bs=64k count=1 2>&1) &&
+		fail "a FUSE $op of a vanished backend succeeded"
+	grep -q "Input/output error" <<< "$out" ||
+		fail "a FUSE $op of a vanished backend: $out"
+	echo "ok - FUSE $op failed with EIO"
+done
 
 assert_alive "$SERVER_PID" "after the backend vanished"
 timeout 30 nbdinfo --size "$NBD_URI" > /dev/null ||

@@ -147,6 +147,27 @@ static uint64_t fx_clamp(const struct fuse_export *fx, off_t off, uint64_t len)
 
 /* Splits a request the backend cannot take in one piece.  buf may be NULL
  * for operations without data. */
+/* What a disk would say.  A backend's own errno can mislead: ENOTCONN from
+ * a vanished backend, passed on, reads as "this FUSE mount is dead". */
+static int fx_disk_errno(int err)
+{
+	switch (err) {
+	case 0:
+	case EINVAL:
+	case ENOMEM:
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+	case EROFS:
+	case EPERM:
+	case EOVERFLOW:
+	case EOPNOTSUPP:
+		return err;
+	default:
+		return EIO;
+	}
+}
+
 static int fx_io(struct fuse_export *fx, enum cb_io_op op, uint32_t flags,
 		 uint64_t off, uint64_t len, char *buf)
 {
@@ -155,7 +176,7 @@ static int fx_io(struct fuse_export *fx, enum cb_io_op op, uint32_t flags,
 		int err = cb_backend_io_sync(fx->backend, op, flags, off, n, buf);
 
 		if (err)
-			return err;
+			return fx_disk_errno(err);
 		off += n;
 		len -= n;
 		if (buf)
@@ -399,7 +420,7 @@ static void fx_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 	if (n < 0) {
 		cb_log(CB_LOG_DEBUG, "FUSE write of %" PRIu64 " bytes at %lld: %s",
 		       len, (long long)off, strerror((int)-n));
-		fuse_reply_err(req, (int)-n);
+		fuse_reply_err(req, fx_disk_errno((int)-n));
 		return;
 	}
 	fuse_reply_write(req, (size_t)n);
@@ -412,7 +433,7 @@ static void fx_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 
 	if (!fx->read_only && fx->caps.can_flush)
 		err = cb_backend_io_sync(fx->backend, CB_IO_FLUSH, 0, 0, 0, NULL);
-	fuse_reply_err(req, err);
+	fuse_reply_err(req, fx_disk_errno(err));
 }
 
 static int fx_write_zero_buffers(struct fuse_export *fx, uint64_t off, uint64_t len)
