@@ -145,8 +145,6 @@ static uint64_t fx_clamp(const struct fuse_export *fx, off_t off, uint64_t len)
 	return len < size - off ? len : size - off;
 }
 
-/* Splits a request the backend cannot take in one piece.  buf may be NULL
- * for operations without data. */
 /* What a disk would say.  A backend's own errno can mislead: ENOTCONN from
  * a vanished backend, passed on, reads as "this FUSE mount is dead". */
 static int fx_disk_errno(int err)
@@ -168,6 +166,8 @@ static int fx_disk_errno(int err)
 	}
 }
 
+/* Splits a request the backend cannot take in one piece.  buf may be NULL
+ * for operations without data. */
 static int fx_io(struct fuse_export *fx, enum cb_io_op op, uint32_t flags,
 		 uint64_t off, uint64_t len, char *buf)
 {
