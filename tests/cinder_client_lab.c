@@ -28,7 +28,7 @@
 
 #include "cinder/cinder.h"
 #include "cinder/config.h"
-#include "cinder/connection_info.h"
+#include "backends/connection_info.h"
 #include "lib/error.h"
 #include "lib/log.h"
 

@@ -7,47 +7,26 @@
 #include <string.h>
 
 #include "backend.h"
+#include "connection_info.h"
 #include "lib/error.h"
 
-static const struct cb_backend_ops *const backends[] = {
+const struct cb_backend_ops *const cb_backends[] = {
 	&cb_file_backend,
 	&cb_rbd_backend,
+	NULL,
 };
-
-static const struct cb_backend_ops *find_backend(const char *type)
-{
-	for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
-		for (const char *const *t = backends[i]->volume_types; *t; t++)
-			if (strcmp(*t, type) == 0)
-				return backends[i];
-	return NULL;
-}
-
-bool cb_backend_supported(const char *driver_volume_type)
-{
-	return find_backend(driver_volume_type) != NULL;
-}
 
 struct cb_backend *cb_backend_open(const json_t *connection_info,
 				   const struct cb_open_opts *opts)
 {
-	const char *type = json_string_value(json_object_get(connection_info,
-							     "driver_volume_type"));
-	const json_t *data = json_object_get(connection_info, "data");
-	const struct cb_backend_ops *ops;
+	const struct cb_backend_ops *ops = cb_connection_info_backend(connection_info);
+	const json_t *data = cb_connection_info_data(connection_info);
 	struct cb_backend *b;
 
-	if (!json_is_object(connection_info) || !type) {
-		cb_set_error(EINVAL, "connection_info has no \"driver_volume_type\" string");
+	if (!ops)
 		return NULL;
-	}
 	if (!json_is_object(data)) {
 		cb_set_error(EINVAL, "connection_info has no \"data\" object");
-		return NULL;
-	}
-	ops = find_backend(type);
-	if (!ops) {
-		cb_set_error(ENOTSUP, "driver_volume_type \"%s\" is not supported", type);
 		return NULL;
 	}
 	b = calloc(1, sizeof *b);
@@ -107,28 +86,4 @@ int cb_backend_io_sync(struct cb_backend *b, enum cb_io_op op, uint32_t flags,
 		;
 	sem_destroy(&s.done);
 	return s.err;
-}
-
-json_t *cb_connection_info_load(const char *path)
-{
-	json_error_t jerr;
-	json_t *root;
-
-	if (strcmp(path, "-") == 0)
-		root = json_loadf(stdin, 0, &jerr);
-	else
-		root = json_load_file(path, 0, &jerr);
-	if (!root) {
-		cb_set_error(EINVAL, "cannot parse connection info %s: %s (line %d)",
-			     strcmp(path, "-") == 0 ? "from stdin" : path, jerr.text, jerr.line);
-		return NULL;
-	}
-	/* Cinder's API wraps it as {"connection_info": {...}}; accept both. */
-	if (json_is_object(json_object_get(root, "connection_info"))) {
-		json_t *inner = json_incref(json_object_get(root, "connection_info"));
-
-		json_decref(root);
-		root = inner;
-	}
-	return root;
 }

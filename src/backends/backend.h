@@ -106,13 +106,11 @@ struct cb_backend {
 	struct cb_backend_caps caps;
 };
 
-/* Open the backend matching connection_info["driver_volume_type"]. */
+/* Open the backend matching connection_info["driver_volume_type"]; the
+ * connection_info is normalised (connection_info.h). */
 struct cb_backend *cb_backend_open(const json_t *connection_info,
 				   const struct cb_open_opts *opts);
 void cb_backend_close(struct cb_backend *b);
-/* Whether a backend handles this driver_volume_type: a check to make
- * before asking Cinder to attach, as cb_backend_open may come later. */
-bool cb_backend_supported(const char *driver_volume_type);
 
 static inline void cb_backend_submit(struct cb_backend *b, struct cb_io *io)
 {
@@ -133,9 +131,8 @@ static inline int cb_backend_write_fd(struct cb_backend *b, uint64_t offset, uin
 int cb_backend_io_sync(struct cb_backend *b, enum cb_io_op op, uint32_t flags,
 		       uint64_t offset, uint32_t length, void *buf);
 
-/* Parse a connection_info JSON document (from a file, or stdin for "-"). */
-json_t *cb_connection_info_load(const char *path);
-
+/* Every backend of this build, NULL-terminated. */
+extern const struct cb_backend_ops *const cb_backends[];
 extern const struct cb_backend_ops cb_file_backend;
 extern const struct cb_backend_ops cb_rbd_backend;
 

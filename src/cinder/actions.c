@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connection_info.h"
 #include "internal.h"
 #include "lib/error.h"
 
@@ -67,7 +66,7 @@ json_t *cb_cinder_initialize_connection(struct cb_cinder *c, const char *volume_
 		return NULL;
 	if (action(c, volume_id, "os-initialize_connection", args, &answer) < 0)
 		return NULL;
-	info = cb_connection_info_normalize(answer);
+	info = cb_cinder_member(answer, "connection_info", "os-initialize_connection");
 	json_decref(answer);
 	return info;
 }

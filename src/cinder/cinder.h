@@ -70,8 +70,8 @@ int cb_cinder_volume_wait_deleted(struct cb_cinder *c, const char *volume_id,
 				  unsigned int timeout_ms);
 
 /* ---- attachments API (microversion >= 3.27) ----
- * The returned attachment's connection_info is FLAT: pass it to
- * cb_connection_info_normalize() (connection_info.h). */
+ * The returned attachment's connection_info is FLAT: the data plane's
+ * cb_connection_info_normalize() (backends/connection_info.h) nests it. */
 
 /* connector may be NULL (the volume is only reserved); mode "rw", "ro"
  * or NULL.  "ro" needs 3.54; "rw" is the default and is not sent below
@@ -92,7 +92,8 @@ json_t *cb_cinder_attachment_list(struct cb_cinder *c, const char *volume_id);
 
 int cb_cinder_volume_reserve(struct cb_cinder *c, const char *volume_id);
 int cb_cinder_volume_unreserve(struct cb_cinder *c, const char *volume_id);
-/* Returns the connection_info, normalised to the nested form. */
+/* Returns the answer's connection_info as Cinder sent it (nested);
+ * cb_connection_info_normalize() checks it. */
 json_t *cb_cinder_initialize_connection(struct cb_cinder *c, const char *volume_id,
 					const json_t *connector);
 /* os-attach with host_name, never instance_uuid; mode "rw" or "ro". */

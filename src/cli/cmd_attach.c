@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "backends/backend.h"
-#include "cinder/connection_info.h"
+#include "backends/connection_info.h"
 #include "cli.h"
 #include "host/connector.h"
 #include "lib/error.h"
@@ -232,11 +232,18 @@ static int connect_v3(struct attach *a)
 
 static int connect_legacy(struct attach *a)
 {
+	json_t *raw;
+
 	if (cb_cinder_volume_reserve(a->c, a->volume_id) == -1)
 		return -1;
 	a->reserved = true;
 	a->ci = cb_cinder_initialize_connection(a->c, a->volume_id, a->connector);
 	a->connected = a->ci != NULL;
+	if (!a->ci)
+		return -1;
+	raw = a->ci;
+	a->ci = cb_connection_info_normalize(raw);
+	json_decref(raw);
 	return a->ci ? 0 : -1;
 }
 
@@ -248,13 +255,7 @@ static const char *driver_type(const struct attach *a)
 /* Before anything is served: Cinder's answer must be one we can open. */
 static int check_driver(const struct attach *a)
 {
-	const char *type = driver_type(a);
-
-	if (type && cb_backend_supported(type))
-		return 0;
-	cb_set_error(ENOTSUP, "Cinder gives this volume as driver_volume_type \"%s\", "
-		     "which cinder-brick cannot open (it can: local, rbd)", type ? type : "?");
-	return -1;
+	return cb_connection_info_backend(a->ci) ? 0 : -1;
 }
 
 static bool read_only(const struct attach *a)

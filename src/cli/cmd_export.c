@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backends/backend.h"
+#include "backends/connection_info.h"
 #include "cli.h"
 #include "exports/fuse_export.h"
 #include "exports/loop.h"
