@@ -11,12 +11,16 @@
 static _Thread_local char last_error[1024];
 static _Thread_local int last_errno;
 
+/* Formatted aside first: a caller may wrap the current message,
+ * cb_set_error(cb_get_errno(), "volume %s: %s", id, cb_get_error()). */
 static void set_error_va(int errnum, bool with_strerror, const char *fmt, va_list ap)
 {
-	int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
+	char msg[sizeof last_error];
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
 
-	if (with_strerror && n >= 0 && (size_t)n < sizeof last_error)
-		snprintf(last_error + n, sizeof last_error - n, ": %s", strerror(errnum));
+	if (with_strerror && n >= 0 && (size_t)n < sizeof msg)
+		snprintf(msg + n, sizeof msg - n, ": %s", strerror(errnum));
+	memcpy(last_error, msg, sizeof msg);
 	last_errno = errnum;
 }
 

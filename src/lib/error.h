@@ -3,6 +3,7 @@
  * Library functions never print: on failure they record a message and an
  * errno in thread-local storage and return -1 (or NULL).  Callers fetch them
  * with cb_get_error()/cb_get_errno(), as with libnbd's nbd_get_error().
+ * The current message may be an argument of the next, to add context.
  */
 #ifndef CB_ERROR_H
 #define CB_ERROR_H
