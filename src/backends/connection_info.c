@@ -72,23 +72,6 @@ json_t *cb_connection_info_normalize(const json_t *in)
 	return from_flat(in, type);
 }
 
-json_t *cb_connection_info_load(const char *path)
-{
-	bool from_stdin = strcmp(path, "-") == 0;
-	json_error_t jerr;
-	json_t *root, *ci;
-
-	root = from_stdin ? json_loadf(stdin, 0, &jerr) : json_load_file(path, 0, &jerr);
-	if (!root) {
-		cb_set_error(EINVAL, "cannot parse connection info %s: %s (line %d)",
-			     from_stdin ? "from stdin" : path, jerr.text, jerr.line);
-		return NULL;
-	}
-	ci = cb_connection_info_normalize(root);
-	json_decref(root);
-	return ci;
-}
-
 const char *cb_connection_info_type(const json_t *ci)
 {
 	return json_string_value(json_object_get(ci, "driver_volume_type"));

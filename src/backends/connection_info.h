@@ -25,9 +25,6 @@ struct cb_backend_ops;
  * for an empty object (an attachment made without a connector). */
 json_t *cb_connection_info_normalize(const json_t *in);
 
-/* Reads a JSON document from a file, or stdin for "-", and normalises it. */
-json_t *cb_connection_info_load(const char *path);
-
 /* The fields of a normalised connection_info (borrowed). */
 const char *cb_connection_info_type(const json_t *ci);
 const json_t *cb_connection_info_data(const json_t *ci);

@@ -1,13 +1,19 @@
-/* Shared by the cinder-brick subcommands. */
+/* Shared by the cinder-brick commands (and the serving helper): option
+ * tables, messages, JSON output, daemonising.  src/cli parses and prints;
+ * the work is done by the library (src/engine and below). */
 #ifndef CB_CLI_H
 #define CB_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "cinder/cinder.h"
 #include "cinder/config.h"
+#include "host/connector.h"
 
 /* Exit codes scripts can rely on. */
 #define EXIT_OK 0
@@ -25,6 +31,8 @@ int cli_take_volume(const char *cmd, int argc, char **argv, const char **volume)
 int cli_no_arguments(const char *cmd, int argc, char **argv);
 /* getopt_long() returned '?': name the option it choked on. */
 void cli_bad_option(const char *cmd, char **argv);
+/* Pretty JSON and a newline on stdout. */
+void cli_print_json(const json_t *j);
 
 /* Log sink for library messages: stderr, or syslog once daemonised. */
 void cli_log_init(bool verbose);
@@ -36,27 +44,41 @@ void cli_daemon_fork(void);
 void cli_daemon_ready(void);	/* child: detach and let the parent exit 0 */
 void cli_daemon_failed(int status);
 
-/* A string member of a JSON object, or dflt. */
-static inline const char *cli_str(const json_t *j, const char *key, const char *dflt)
-{
-	const char *s = json_string_value(json_object_get(j, key));
+/* Serving until a stop signal (serve_loop.c), for export and the helper. */
+struct cb_export;
+/* Blocks SIGINT, SIGTERM and SIGHUP in every thread to come. */
+void cli_block_stop_signals(sigset_t *set);
+/* Waits for a stop signal; a block device that is still in use keeps
+ * being served (and says so) until the next.  Then stops x; returns the
+ * exit status. */
+int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs);
 
-	return s ? s : dflt;
-}
-
-/* The OpenStack options (os_opts.c).  getopt values from CLI_OPT_OS on
- * are theirs; commands number their own below it. */
+/* Option tables.  getopt values from CLI_OPT_OS on are the OpenStack
+ * options' (os_opts.c); the connector's are CLI_OPT_CONNECTOR...; commands
+ * number their own from 256.  cli_longopts() copies a command's own
+ * options (ended by a zeroed entry), then the shared sets asked for, then
+ * the terminator, into out[CLI_LONGOPTS_MAX]. */
 #define CLI_OPT_OS 1000
 #define CLI_OPT_DEBUG 999
-#define CLI_MAX_OS_LONGOPTS 49
-/* Fills out with the options; returns how many (at most CLI_MAX_OS_LONGOPTS). */
+#define CLI_OPT_CONNECTOR 900
+#define CLI_WITH_CONNECTOR 1u
+#define CLI_WITH_OS 2u
+#define CLI_LONGOPTS_MAX 96
+void cli_longopts(struct option *out, const struct option *own, unsigned int with);
+
+/* The connector flags (--multipath, --enforce-multipath, --nic): true when
+ * opt was one of them. */
+bool cli_connector_option(int opt, const char *arg, struct cb_connector_opts *o);
+
+/* The OpenStack options: cli_os_longopts() writes their table to out
+ * and returns how many; cli_os_option() handles one: 0, or -1 after a
+ * usage error. */
 size_t cli_os_longopts(struct option *out);
-/* Handles one of them: 0, or -1 after a usage error. */
 int cli_os_option(const char *cmd, struct cb_os_config *cfg, int opt, const char *arg);
 void cli_os_help(void);
-/* Resolves cfg (environment, clouds.yaml) and connects; NULL after
+/* Fills what the flags left unset from OS_* and clouds.yaml; -1 after
  * printing why. */
-struct cb_cinder *cli_cinder_open(struct cb_os_config *cfg);
+int cli_os_resolve(struct cb_os_config *cfg);
 
 int cmd_export(int argc, char **argv);
 int cmd_get_connector(int argc, char **argv);

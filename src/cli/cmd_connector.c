@@ -45,29 +45,27 @@ static void print_lines(const json_t *c)
 
 int cmd_get_connector(int argc, char **argv)
 {
-	enum { OPT_MP = 256, OPT_EMP, OPT_NIC, OPT_JSON, OPT_HELP };
-	static const struct option longopts[] = {
-		{ "multipath", no_argument, NULL, OPT_MP },
-		{ "enforce-multipath", no_argument, NULL, OPT_EMP },
-		{ "nic", required_argument, NULL, OPT_NIC },
+	enum { OPT_JSON = 256, OPT_HELP };
+	static const struct option own[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct option longopts[CLI_LONGOPTS_MAX];
 	struct cb_connector_opts o = { 0 };
 	bool as_json = false;
 	json_t *c;
 	int opt;
 
+	cli_longopts(longopts, own, CLI_WITH_CONNECTOR);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
-		case OPT_MP: o.multipath = true; break;
-		case OPT_EMP: o.enforce_multipath = true; break;
-		case OPT_NIC: o.nic = optarg; break;
 		case OPT_JSON: as_json = true; break;
 		case OPT_HELP: help(); return EXIT_OK;
 		default:
+			if (cli_connector_option(opt, optarg, &o))
+				break;
 			cli_bad_option(CMD, argv);
 			return EXIT_USAGE;
 		}
@@ -79,12 +77,10 @@ int cmd_get_connector(int argc, char **argv)
 		cli_error("%s", cb_get_error());
 		return EXIT_FAILURE_RUNTIME;
 	}
-	if (as_json) {
-		json_dumpf(c, stdout, JSON_INDENT(2));
-		putchar('\n');
-	} else {
+	if (as_json)
+		cli_print_json(c);
+	else
 		print_lines(c);
-	}
 	json_decref(c);
 	return EXIT_OK;
 }

@@ -1,22 +1,17 @@
-/* cinder-brick export: serve one volume from its connection_info. */
+/* cinder-brick export: serve one volume from its connection_info, until
+ * a stop signal.  The serving itself is the engine's (engine/export.h). */
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "backends/backend.h"
-#include "backends/connection_info.h"
 #include "cli.h"
-#include "exports/fuse_export.h"
-#include "exports/loop.h"
+#include "engine/export.h"
 #include "lib/error.h"
-#include "nbdserver/server.h"
 #include "nbdserver/wire.h"
 
 #define CMD "export"
@@ -33,15 +28,6 @@ struct export_opts {
 	const char *rbd_keyring;
 	bool foreground;
 	bool verbose;
-};
-
-struct export_state {
-	struct cb_backend *backend;
-	struct nbd_server *server;
-	struct fuse_export *fuse;
-	char nbd_uri[512];
-	char loop_dev[64];
-	bool pidfile_written;
 };
 
 static void export_help(void)
@@ -136,178 +122,108 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		cli_usage_error(CMD, "--export-name is longer than %d bytes", NBD_MAX_STRING);
 		return -1;
 	}
-	if (o->nbd && !(strncmp(o->nbd, "unix:", 5) == 0 && o->nbd[5]) &&
-	    !(strncmp(o->nbd, "tcp:", 4) == 0 && strchr(o->nbd + 4, ':'))) {
+	if (o->nbd && !cb_export_nbd_endpoint_valid(o->nbd)) {
 		cli_usage_error(CMD, "--nbd takes unix:PATH or tcp:HOST:PORT, not '%s'", o->nbd);
 		return -1;
 	}
 	return 0;
 }
 
-/* Prints the endpoint as an NBD URI, which nbdinfo, qemu and libnbd take. */
-static int start_nbd(struct export_state *st, const struct export_opts *o)
+/* A JSON document; its shape is the engine's to check. */
+static json_t *read_connection_info(const char *path)
 {
-	const char *name = o->export_name ? o->export_name : "";
-	struct nbd_server_config cfg = { .export_name = o->export_name,
-					 .read_only = o->read_only };
-	int r;
+	bool from_stdin = strcmp(path, "-") == 0;
+	json_error_t jerr;
+	json_t *ci;
 
-	st->server = nbd_server_new(st->backend, &cfg);
-	if (!st->server)
-		return -1;
-	if (strncmp(o->nbd, "unix:", 5) == 0) {
-		r = nbd_server_listen_unix(st->server, o->nbd + 5);
-		snprintf(st->nbd_uri, sizeof st->nbd_uri, "nbd+unix:///%s?socket=%s",
-			 name, o->nbd + 5);
-	} else {
-		char *hostport = strdup(o->nbd + 4);
-		char *colon = hostport ? strrchr(hostport, ':') : NULL;
-
-		if (!colon) {	/* parse_args checked the syntax: only ENOMEM */
-			free(hostport);
-			cb_set_error(ENOMEM, "out of memory");
-			return -1;
-		}
-		*colon = '\0';
-		r = nbd_server_listen_tcp(st->server, *hostport ? hostport : NULL, colon + 1);
-		snprintf(st->nbd_uri, sizeof st->nbd_uri, "nbd://%s:%s/%s",
-			 *hostport ? hostport : "127.0.0.1", colon + 1, name);
-		free(hostport);
-	}
-	return r == 0 ? nbd_server_start(st->server) : -1;
+	ci = from_stdin ? json_loadf(stdin, 0, &jerr) : json_load_file(path, 0, &jerr);
+	if (!ci)
+		cli_error("cannot parse connection info %s: %s (line %d)",
+			  from_stdin ? "from stdin" : path, jerr.text, jerr.line);
+	return ci;
 }
 
-static int start_fuse(struct export_state *st, const struct export_opts *o)
-{
-	st->fuse = fuse_export_start(st->backend, o->fuse, o->read_only);
-	if (!st->fuse)
-		return -1;
-	if (!o->loop)
-		return 0;
-	if (loop_attach(fuse_export_file(st->fuse), o->read_only, st->loop_dev,
-			sizeof st->loop_dev) == -1)
-		return -1;
-	return 0;
-}
-
-static int write_pidfile(struct export_state *st, const char *path)
+static int write_pidfile(const char *path)
 {
 	FILE *f = fopen(path, "we");
 
 	if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
-		cb_set_error_errno(errno, "cannot write pidfile %s", path);
+		cli_error("cannot write pidfile %s: %s", path, strerror(errno));
 		return -1;
 	}
-	st->pidfile_written = true;
 	return 0;
 }
 
-/* Undoes start in reverse: the block device first, so its last writes
- * reach the backend before anything below it goes away. */
-static int teardown(struct export_state *st, const struct export_opts *o)
+static void print_endpoints(const struct cb_export *x)
 {
-	int status = EXIT_OK;
-
-	if (st->loop_dev[0] && loop_detach(st->loop_dev) == -1) {
-		cli_error("%s", cb_get_error());
-		status = EXIT_FAILURE_RUNTIME;
-	}
-	fuse_export_stop(st->fuse);
-	nbd_server_free(st->server);
-	if (st->backend && !o->read_only && st->backend->caps.can_flush) {
-		int err = cb_backend_io_sync(st->backend, CB_IO_FLUSH, 0, 0, 0, NULL);
-
-		if (err) {
-			cli_error("final flush failed: %s", strerror(err));
-			status = EXIT_FAILURE_RUNTIME;
-		}
-	}
-	cb_backend_close(st->backend);
-	if (st->pidfile_written)
-		unlink(o->pidfile);
-	return status;
-}
-
-static int start(struct export_state *st, const struct export_opts *o)
-{
-	struct cb_open_opts oo = { .read_only = o->read_only, .direct_io = o->direct_io,
-				   .rbd_keyring = o->rbd_keyring };
-	json_t *ci = cb_connection_info_load(o->connection_info);
-
-	if (!ci)
-		return -1;
-	st->backend = cb_backend_open(ci, &oo);
-	json_decref(ci);
-	if (!st->backend)
-		return -1;
-	if (o->nbd && start_nbd(st, o) == -1)
-		return -1;
-	if (o->fuse && start_fuse(st, o) == -1)
-		return -1;
-	if (o->pidfile && write_pidfile(st, o->pidfile) == -1)
-		return -1;
-	return 0;
-}
-
-/* Waits for a stop signal.  A loop device that is still in use (a mounted
- * filesystem) cannot go away without failing that filesystem's I/O, so
- * then the export keeps serving and says why until the next signal. */
-static void wait_until_detachable(struct export_state *st, const sigset_t *sigs)
-{
-	int sig;
-
-	for (;;) {
-		while (sigwait(sigs, &sig) != 0)
-			;
-		if (!st->loop_dev[0] || loop_detach(st->loop_dev) == 0)
-			break;
-		cli_error("%s; still serving %s", cb_get_error(), st->loop_dev);
-	}
-	st->loop_dev[0] = '\0';
-}
-
-static void print_endpoints(const struct export_state *st)
-{
-	if (st->server)
-		printf("nbd: %s\n", st->nbd_uri);
-	if (st->fuse)
-		printf("fuse: %s\n", fuse_export_file(st->fuse));
-	if (st->loop_dev[0])
-		printf("loop: %s\n", st->loop_dev);
+	if (cb_export_nbd_uri(x))
+		printf("nbd: %s\n", cb_export_nbd_uri(x));
+	if (cb_export_fuse_file(x))
+		printf("fuse: %s\n", cb_export_fuse_file(x));
+	if (cb_export_device(x))
+		printf("loop: %s\n", cb_export_device(x));
 	fflush(stdout);
 }
 
-static void block_signals(sigset_t *set)
+static struct cb_export *start(const struct export_opts *o, const json_t *ci,
+			       const json_t *backend_options)
 {
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
-	/* Every thread inherits this mask, so only sigwait() sees them. */
-	pthread_sigmask(SIG_BLOCK, set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	struct cb_export_opts xo = {
+		.connection_info = ci, .backend_options = backend_options,
+		.read_only = o->read_only, .direct_io = o->direct_io, .nbd = o->nbd,
+		.export_name = o->export_name, .fuse = o->fuse, .loop = o->loop,
+	};
+	struct cb_export *x = cb_export_start(&xo);
+
+	if (!x) {
+		cli_error("%s", cb_get_error());
+		return NULL;
+	}
+	if (o->pidfile && write_pidfile(o->pidfile) == -1) {
+		cb_export_stop(x);
+		return NULL;
+	}
+	return x;
+}
+
+static int serve(const struct export_opts *o, const json_t *ci, const json_t *backend_options)
+{
+	struct cb_export *x;
+	sigset_t sigs;
+	int status;
+
+	if (!o->foreground)
+		cli_daemon_fork();
+	cli_block_stop_signals(&sigs);
+	x = start(o, ci, backend_options);
+	if (!x) {
+		cli_daemon_failed(EXIT_FAILURE_RUNTIME);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	print_endpoints(x);
+	cli_daemon_ready();
+	status = cli_serve_until_stopped(x, &sigs);
+	if (o->pidfile)
+		unlink(o->pidfile);
+	return status;
 }
 
 int cmd_export(int argc, char **argv)
 {
 	struct export_opts o = { 0 };
-	struct export_state st = { 0 };
-	sigset_t sigs;
+	json_t *ci, *backend_options = NULL;
+	int status;
 
 	if (parse_args(argc, argv, &o) == -1)
 		return EXIT_USAGE;
 	cli_log_init(o.verbose);
-	if (!o.foreground)
-		cli_daemon_fork();
-	block_signals(&sigs);
-	if (start(&st, &o) == -1) {
-		cli_error("%s", cb_get_error());
-		teardown(&st, &o);
-		cli_daemon_failed(EXIT_FAILURE_RUNTIME);
+	ci = read_connection_info(o.connection_info);
+	if (!ci)
 		return EXIT_FAILURE_RUNTIME;
-	}
-	print_endpoints(&st);
-	cli_daemon_ready();
-	wait_until_detachable(&st, &sigs);
-	return teardown(&st, &o);
+	if (o.rbd_keyring)
+		backend_options = json_pack("{s:s}", "rbd.keyring", o.rbd_keyring);
+	status = serve(&o, ci, backend_options);
+	json_decref(backend_options);
+	json_decref(ci);
+	return status;
 }

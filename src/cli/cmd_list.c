@@ -1,15 +1,13 @@
 /* cinder-brick list: the volumes local-attach attached, from the local
- * state alone (no Cinder call), with a health check of each. */
+ * state alone (no Cinder call), with the health of each. */
 #include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "cli.h"
+#include "engine/engine.h"
 #include "lib/error.h"
-#include "serve.h"
-#include "state.h"
 
 #define CMD "list"
 
@@ -17,44 +15,56 @@ static void help(void)
 {
 	printf("Usage: %s list [--json]\n"
 	       "\n"
-	       "List the volumes attached to this host by local-attach, from " STATE_DIR ":\n"
-	       "volume, attachment, device, backend, serving pid and health: \"ok\" when the\n"
-	       "serving process runs and the device exists, else \"dead\" (local-detach --force\n"
-	       "cleans up) or \"no-device\".\n"
+	       "List the volumes attached to this host by local-attach, from\n"
+	       CB_ENGINE_STATE_DIR ": volume, attachment, device, backend, serving pid and\n"
+	       "health: \"ok\" when the serving process runs and the device exists, else\n"
+	       "\"dead\" (local-detach --force cleans up) or \"no-device\".\n"
 	       "\n"
-	       "  --json  print a JSON array of the saved states, each with \"alive\" and\n"
-	       "          \"device_present\"\n"
+	       "  --json  print a JSON array of the saved states, each with \"alive\",\n"
+	       "          \"device_present\" and \"health\"\n"
 	       "Exit status: 0 success, 1 failure, 2 bad usage.\n", program_name);
 }
 
-static void add_health(json_t *st)
+static void print_table(const struct cb_attachment *atts,
+			const struct cb_attachment_health *health, size_t n)
 {
-	pid_t pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
-	struct stat sb;
-	bool alive = serve_alive(pid, cli_str(st, "fuse_file", "-"));
-	bool present = stat(cli_str(st, "device", "-"), &sb) == 0 && S_ISBLK(sb.st_mode);
-
-	json_object_set_new(st, "alive", json_boolean(alive));
-	json_object_set_new(st, "device_present", json_boolean(present));
-	json_object_set_new(st, "health", json_string(!alive ? "dead" :
-						      present ? "ok" : "no-device"));
-}
-
-static void print_table(const json_t *all)
-{
-	size_t i;
-	json_t *st;
-
 	printf("%-36s  %-36s  %-12s  %-7s  %7s  %s\n", "VOLUME", "ATTACHMENT", "DEVICE",
 	       "BACKEND", "PID", "HEALTH");
-	json_array_foreach(all, i, st)
-		printf("%-36s  %-36s  %-12s  %-7s  %7lld  %s\n", cli_str(st, "volume_id", "-"),
-		       cli_str(st, "attachment_id", "-"), cli_str(st, "device", "-"), cli_str(st, "backend", "-"),
-		       (long long)json_integer_value(json_object_get(st, "pid")),
-		       cli_str(st, "health", "-"));
+	for (size_t i = 0; i < n; i++)
+		printf("%-36s  %-36s  %-12s  %-7s  %7ld  %s\n", atts[i].volume_id,
+		       atts[i].attachment_id[0] ? atts[i].attachment_id : "-", atts[i].device,
+		       atts[i].backend, (long)atts[i].pid,
+		       cb_attachment_health_text(&health[i]));
 }
 
-int cmd_list(int argc, char **argv)
+static int print_json(const struct cb_attachment *atts,
+		      const struct cb_attachment_health *health, size_t n)
+{
+	json_t *all = json_array();
+
+	for (size_t i = 0; all && i < n; i++) {
+		json_t *st = cb_attachment_to_json(&atts[i]);
+
+		if (!st || json_object_set_new(st, "alive", json_boolean(health[i].alive)) ||
+		    json_object_set_new(st, "device_present",
+					json_boolean(health[i].device_present)) ||
+		    json_object_set_new(st, "health",
+					json_string(cb_attachment_health_text(&health[i]))) ||
+		    json_array_append_new(all, st)) {
+			json_decref(all);
+			all = NULL;
+		}
+	}
+	if (!all) {
+		cli_error("out of memory");
+		return EXIT_FAILURE_RUNTIME;
+	}
+	cli_print_json(all);
+	json_decref(all);
+	return EXIT_OK;
+}
+
+static int parse_args(int argc, char **argv, bool *as_json)
 {
 	enum { OPT_JSON = 256, OPT_HELP };
 	static const struct option longopts[] = {
@@ -62,36 +72,42 @@ int cmd_list(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool as_json = false;
-	json_t *all, *st;
-	size_t i;
 	int opt;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
-		case OPT_JSON: as_json = true; break;
-		case OPT_HELP: help(); return EXIT_OK;
+		case OPT_JSON: *as_json = true; break;
+		case OPT_HELP: help(); exit(EXIT_OK);
 		default:
 			cli_bad_option(CMD, argv);
-			return EXIT_USAGE;
+			return -1;
 		}
 	}
-	if (cli_no_arguments(CMD, argc, argv) == -1)
+	return cli_no_arguments(CMD, argc, argv);
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct cb_engine *e;
+	struct cb_attachment *atts = NULL;
+	struct cb_attachment_health *health = NULL;
+	bool as_json = false;
+	size_t n = 0;
+	int ret = EXIT_FAILURE_RUNTIME;
+
+	if (parse_args(argc, argv, &as_json) == -1)
 		return EXIT_USAGE;
-	all = state_list();
-	if (!all) {
+	e = cb_engine_new(NULL);
+	if (!e || cb_engine_list(e, &atts, &health, &n) == -1) {
 		cli_error("%s", cb_get_error());
-		return EXIT_FAILURE_RUNTIME;
-	}
-	json_array_foreach(all, i, st)
-		add_health(st);
-	if (as_json) {
-		json_dumpf(all, stdout, JSON_INDENT(2));
-		putchar('\n');
+	} else if (as_json) {
+		ret = print_json(atts, health, n);
 	} else {
-		print_table(all);
+		print_table(atts, health, n);
+		ret = EXIT_OK;
 	}
-	json_decref(all);
-	return EXIT_OK;
+	cb_engine_list_free(atts, health, n);
+	cb_engine_free(e);
+	return ret;
 }

@@ -69,6 +69,12 @@ int cli_no_arguments(const char *cmd, int argc, char **argv)
 	return 0;
 }
 
+void cli_print_json(const json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2));
+	putchar('\n');
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {

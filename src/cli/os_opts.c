@@ -89,17 +89,12 @@ void cli_os_help(void)
 	       "prefer OS_PASSWORD or clouds.yaml.\n");
 }
 
-struct cb_cinder *cli_cinder_open(struct cb_os_config *cfg)
+int cli_os_resolve(struct cb_os_config *cfg)
 {
 	extern char **environ;
-	struct cb_cinder *c;
 
-	if (cb_os_config_resolve(cfg, environ) == -1) {
-		cli_error("OpenStack settings: %s", cb_get_error());
-		return NULL;
-	}
-	c = cb_cinder_open(cfg);
-	if (!c)
-		cli_error("cannot reach Cinder: %s", cb_get_error());
-	return c;
+	if (cb_os_config_resolve(cfg, environ) == 0)
+		return 0;
+	cli_error("OpenStack settings: %s", cb_get_error());
+	return -1;
 }

@@ -6,8 +6,10 @@
  */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/loop.h>
 #include <stdio.h>
 #include <string.h>
@@ -209,4 +211,50 @@ int loop_detach(const char *dev)
 		return -1;
 	}
 	return 0;
+}
+
+bool loop_backs(const char *dev, const char *path)
+{
+	char sys[128], backing[PATH_MAX] = "";
+	const char *name = strrchr(dev, '/');
+	FILE *f;
+
+	if (!name)
+		return false;
+	snprintf(sys, sizeof sys, "/sys/block/%s/loop/backing_file", name + 1);
+	f = fopen(sys, "re");
+	if (!f)
+		return false;
+	if (!fgets(backing, sizeof backing, f))
+		backing[0] = '\0';
+	fclose(f);
+	backing[strcspn(backing, "\n")] = '\0';
+	return strcmp(backing, path) == 0;
+}
+
+int loop_find(const char *path, char *dev, size_t len)
+{
+	struct dirent *e;
+	DIR *d = opendir("/sys/block");
+
+	dev[0] = '\0';
+	while (d && !dev[0] && (e = readdir(d))) {
+		if (strncmp(e->d_name, "loop", 4) != 0)
+			continue;
+		snprintf(dev, len, "/dev/%s", e->d_name);
+		if (!loop_backs(dev, path))
+			dev[0] = '\0';
+	}
+	if (d)
+		closedir(d);
+	return dev[0] ? 0 : -1;
+}
+
+bool loop_busy(const char *dev)
+{
+	int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd == -1 && errno == EBUSY;
 }

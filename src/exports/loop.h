@@ -11,5 +11,11 @@
 int loop_attach(const char *path, bool read_only, char *dev, size_t devlen);
 /* Detaches; the kernel flushes the device first.  Returns 0 or -1. */
 int loop_detach(const char *dev);
+/* Whether dev (/dev/loopN) is attached to path. */
+bool loop_backs(const char *dev, const char *path);
+/* The loop device attached to path, into dev: 0, or -1 when none is. */
+int loop_find(const char *path, char *dev, size_t len);
+/* Whether dev is mounted or held open exclusively. */
+bool loop_busy(const char *dev);
 
 #endif

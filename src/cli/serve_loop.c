@@ -1,0 +1,42 @@
+/* Serving until told to stop, for `export` and the serving helper: the
+ * signals are taken synchronously (sigwait) by the main thread, so no
+ * library code ever runs in a signal handler. */
+#include <config.h>
+
+#include <pthread.h>
+#include <signal.h>
+
+#include "cli.h"
+#include "engine/export.h"
+#include "lib/error.h"
+
+void cli_block_stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	/* Every thread inherits this mask, so only sigwait() sees them. */
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* A block device still in use (a mounted filesystem) cannot go away
+ * without failing that filesystem's I/O: it keeps being served. */
+int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs)
+{
+	int sig;
+
+	for (;;) {
+		while (sigwait(sigs, &sig) != 0)
+			;
+		if (cb_export_release_device(x) == 0)
+			break;
+		cli_error("%s; still serving %s", cb_get_error(), cb_export_device(x));
+	}
+	if (cb_export_stop(x) == -1) {
+		cli_error("%s", cb_get_error());
+		return EXIT_FAILURE_RUNTIME;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,116 @@
+/* cinder-brick-serve: the serving process of one attachment, started by
+ * the engine (engine/serving.c has the protocol), never by hand.
+ *
+ *   cinder-brick-serve FUSE_FILE  < request  > answer
+ *
+ * Reads the request (connection_info and options, JSON) from stdin until
+ * EOF, daemonises, starts serving the volume as FUSE_FILE with a loop
+ * device over it, then writes one JSON line, the device or the error, and
+ * leaves stdin/stdout: the engine reads until EOF.  It then serves until
+ * SIGTERM, releasing the device, unmounting and flushing before it exits.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engine/export.h"
+#include "lib/error.h"
+
+#define REQUEST_MAX (1u << 20)
+
+const char *program_name = "cinder-brick-serve";
+
+static json_t *read_request(void)
+{
+	json_error_t jerr;
+	json_t *req = json_loadf(stdin, 0, &jerr);
+
+	if (!req)
+		cb_set_error(EINVAL, "bad request from the engine: %s", jerr.text);
+	else if (!json_is_object(json_object_get(req, "connection_info")) ||
+		 !json_is_string(json_object_get(req, "fuse"))) {
+		cb_set_error(EINVAL, "bad request from the engine: no connection_info or fuse");
+		json_decref(req);
+		req = NULL;
+	}
+	return req;
+}
+
+static void answer(const json_t *j)
+{
+	json_dumpf(j, stdout, JSON_COMPACT);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void answer_error(void)
+{
+	json_t *j = json_pack("{s:s, s:i}", "error", cb_get_error(), "errno", cb_get_errno());
+
+	if (j)
+		answer(j);
+	json_decref(j);
+}
+
+static struct cb_export *start(const json_t *req)
+{
+	struct cb_export_opts xo = {
+		.connection_info = json_object_get(req, "connection_info"),
+		.backend_options = json_object_get(req, "backend_options"),
+		.read_only = json_is_true(json_object_get(req, "read_only")),
+		.fuse = json_string_value(json_object_get(req, "fuse")),
+		.loop = true,
+	};
+	struct cb_export *x = cb_export_start(&xo);
+	json_t *ok;
+
+	if (!x)
+		return NULL;
+	ok = json_pack("{s:I, s:s}", "pid", (json_int_t)getpid(), "device",
+		       cb_export_device(x));
+	if (ok)
+		answer(ok);
+	json_decref(ok);
+	return x;
+}
+
+int main(int argc, char **argv)
+{
+	struct cb_export *x;
+	sigset_t sigs;
+	json_t *req;
+
+	if (argc != 2) {
+		fprintf(stderr, "%s: started by cinder-brick local-attach, not by hand\n",
+			program_name);
+		return EXIT_USAGE;
+	}
+	cli_log_init(false);
+	req = read_request();
+	if (!req) {
+		answer_error();
+		return EXIT_FAILURE_RUNTIME;
+	}
+	if (strcmp(json_string_value(json_object_get(req, "fuse")), argv[1]) != 0) {
+		cb_set_error(EINVAL, "bad request from the engine: FUSE file differs from argv");
+		answer_error();
+		json_decref(req);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	cli_daemon_fork();
+	cli_block_stop_signals(&sigs);
+	x = start(req);
+	json_decref(req);
+	if (!x) {
+		answer_error();
+		cli_daemon_failed(EXIT_FAILURE_RUNTIME);
+		return EXIT_FAILURE_RUNTIME;
+	}
+	cli_daemon_ready();
+	return cli_serve_until_stopped(x, &sigs);
+}
