@@ -17,7 +17,6 @@
 #include "exports/loop.h"
 #include "lib/error.h"
 #include "nbdserver/server.h"
-#include "nbdserver/wire.h"
 
 #define CMD "export"
 
@@ -132,8 +131,8 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		cli_usage_error(CMD, "--loop needs --fuse");
 		return -1;
 	}
-	if (o->export_name && strlen(o->export_name) > NBD_MAX_STRING) {
-		cli_usage_error(CMD, "--export-name is longer than %d bytes", NBD_MAX_STRING);
+	if (o->export_name && strlen(o->export_name) > NBD_SERVER_MAX_NAME) {
+		cli_usage_error(CMD, "--export-name is longer than %d bytes", NBD_SERVER_MAX_NAME);
 		return -1;
 	}
 	if (o->nbd && !(strncmp(o->nbd, "unix:", 5) == 0 && o->nbd[5]) &&
