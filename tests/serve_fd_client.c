@@ -289,6 +289,8 @@ static int session_read_only(struct nbd_server *s)
 	expect_reply(c, 21, NBD_EINVAL, "read-only: TRIM, not advertised, gets EINVAL");
 	request(c, NBD_CMD_READ, 0, 22, 0, 2 * MiB, NULL);
 	expect_reply(c, 22, NBD_EINVAL, "READ over block_max: EINVAL");
+	request(c, NBD_CMD_WRITE, 0, 23, 0, 2 * MiB, data);
+	expect_reply(c, 23, NBD_EPERM, "WRITE over block_max: refused, payload skipped");
 	fill(data, MiB, 7);
 	request(c, NBD_CMD_READ, 0, 24, MiB + (64 << 10), 4096, NULL);
 	expect_reply(c, 24, 0, "read-only: READ");

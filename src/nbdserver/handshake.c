@@ -34,12 +34,15 @@ static bool name_matches(const struct nbd_server *s, const char *name, uint32_t 
 	       (strlen(s->export_name) == len && memcmp(s->export_name, name, len) == 0);
 }
 
-static void settle_limits(struct nbd_conn *c)
+/* A client that asked for NBD_INFO_BLOCK_SIZE in its NBD_OPT_GO must keep
+ * to the maximum advertised (proto.md, "Size constraints"); one that did
+ * not may send what the reference server and nbdkit take. */
+static void settle_limits(struct nbd_conn *c, bool block_size_agreed)
 {
 	const struct nbd_server *s = c->srv;
 
 	nbd_session_settle(&c->session, s, false, s->backend->caps.block_min,
-			   nbd_advertised_max(s));
+			   block_size_agreed ? nbd_advertised_max(s) : NBD_SERVER_MAX_PAYLOAD);
 }
 
 static enum opt_result opt_export_name(struct nbd_conn *c, const uint8_t *data, uint32_t len,
@@ -51,7 +54,7 @@ static enum opt_result opt_export_name(struct nbd_conn *c, const uint8_t *data, 
 		cb_log(CB_LOG_INFO, "client %s asked for an unknown export", c->peer);
 		return OPT_CLOSE;	/* the protocol has no way to say why */
 	}
-	settle_limits(c);
+	settle_limits(c, false);
 	nbd_put64(reply, c->session.lim.size);
 	nbd_put16(reply + 8, c->session.lim.eflags);
 	if (!nbd_write_full(c->fd, reply, no_zeroes ? 10 : sizeof reply))
@@ -121,6 +124,14 @@ static bool send_infos(struct nbd_conn *c, uint32_t opt, const uint8_t *req, uin
 	return true;
 }
 
+static bool asks_info(const uint8_t *req, uint16_t nreq, uint16_t type)
+{
+	for (uint16_t i = 0; i < nreq; i++)
+		if (nbd_get16(req + 2 * i) == type)
+			return true;
+	return false;
+}
+
 static enum opt_result opt_info_go(struct nbd_conn *c, uint32_t opt,
 				   const uint8_t *data, uint32_t len)
 {
@@ -136,7 +147,7 @@ static enum opt_result opt_info_go(struct nbd_conn *c, uint32_t opt,
 		return send_error(c, opt, NBD_REP_ERR_UNKNOWN, "no such export")
 			? OPT_CONTINUE : OPT_CLOSE;
 	req = data + 4 + nlen + 2;
-	settle_limits(c);
+	settle_limits(c, opt == NBD_OPT_GO && asks_info(req, nreq, NBD_INFO_BLOCK_SIZE));
 	if (!send_infos(c, opt, req, nreq) ||
 	    !send_reply(c, opt, NBD_REP_ACK, NULL, 0))
 		return OPT_CLOSE;

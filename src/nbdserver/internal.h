@@ -5,7 +5,7 @@
  *   sockets.c       listening sockets and the acceptor thread
  *   connection.c    a client's life: its thread, handshake, transmission
  *   handshake.c     option haggling up to the transmission phase
- *   transmission.c  the request loop (tx.h; + zerocopy.c, spin.c)
+ *   transmission.c  the request loop (tx.h; + oversize.c, zerocopy.c, spin.c)
  *   session.c       transmission flags and limits
  *   io.c, wire.c    whole-buffer socket I/O; the pure codec
  */

@@ -30,12 +30,14 @@ struct nbd_server_preset {
 	 * backend's. */
 	uint32_t block_min;
 	/* The largest READ or WRITE payload accepted, at most
-	 * NBD_SERVER_MAX_PAYLOAD; 0 means that maximum. */
+	 * NBD_SERVER_MAX_PAYLOAD; 0 means that maximum, as for a client that
+	 * negotiated no block size. */
 	uint32_t block_max;
 };
 
-/* The largest READ or WRITE payload served. */
-#define NBD_SERVER_MAX_PAYLOAD (32u << 20)
+/* The largest READ or WRITE payload served to a client that negotiated no
+ * block size; the maximum advertised to those that do is 32 MiB or less. */
+#define NBD_SERVER_MAX_PAYLOAD (64u << 20)
 
 struct nbd_server;
 
