@@ -79,6 +79,7 @@ EPERM, EINVAL, ENOSPC = 1, 22, 28
 MiB = 1 << 20
 MAX_OPTION = 64 << 10
 BLOCK_MAX = 32 * MiB
+MAX_PAYLOAD = 64 * MiB
 
 ARGS = None
 
@@ -521,7 +522,7 @@ def case_bad_flags():
 def case_read_too_big():
     for structured in (False, True):
         c = Client().connect(structured=structured)
-        for length in (64 * MiB, BLOCK_MAX + 1, 0xFFFFFFFF):
+        for length in (64 * MiB, 64 * MiB + 1, BLOCK_MAX + 1, 0xFFFFFFFF):
             c.expect_error(EINVAL, "READ of %d bytes" % length, CMD_READ, 0, length)
         c.still_works("after oversized reads")
         c.disconnect()
@@ -529,11 +530,11 @@ def case_read_too_big():
 
 def case_write_too_big():
     c = Client().connect()
-    c.request(CMD_WRITE, 0, 64 * MiB)
-    # The payload cannot be skipped cheaply: the server hangs up rather
-    # than wait for 64 MiB it will not use.
+    c.request(CMD_WRITE, 0, MAX_PAYLOAD + 1)
+    # Past the 64 MiB served to clients that negotiated no block size, the
+    # server hangs up rather than receive a payload it will not use.
     c.send(b"\0" * 65536, may_fail=True)
-    c.expect_hangup("WRITE of 64 MiB")
+    c.expect_hangup("WRITE of 64 MiB + 1")
 
 
 def case_write_max_out_of_range():

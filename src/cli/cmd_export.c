@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "engine/export.h"
 #include "lib/error.h"
-#include "nbdserver/wire.h"
+#include "nbdserver/server.h"
 
 #define CMD "export"
 
@@ -118,8 +118,8 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		cli_usage_error(CMD, "--loop needs --fuse");
 		return -1;
 	}
-	if (o->export_name && strlen(o->export_name) > NBD_MAX_STRING) {
-		cli_usage_error(CMD, "--export-name is longer than %d bytes", NBD_MAX_STRING);
+	if (o->export_name && strlen(o->export_name) > NBD_SERVER_MAX_NAME) {
+		cli_usage_error(CMD, "--export-name is longer than %d bytes", NBD_SERVER_MAX_NAME);
 		return -1;
 	}
 	if (o->nbd && !cb_export_nbd_endpoint_valid(o->nbd)) {

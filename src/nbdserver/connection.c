@@ -1,5 +1,6 @@
-/* A client's life: one thread from accept to close, and the server-wide
- * bookkeeping that lets nbd_server_stop() wait for every client. */
+/* A client's life: one thread from accept (or nbd_server_serve_fd) to
+ * close, and the server-wide bookkeeping that lets nbd_server_stop() wait
+ * for every client. */
 #include <config.h>
 
 #include <errno.h>
@@ -12,43 +13,6 @@
 #include "internal.h"
 #include "lib/error.h"
 #include "lib/log.h"
-
-struct nbd_server *nbd_server_new(struct cb_backend *backend,
-				  const struct nbd_server_config *cfg)
-{
-	struct nbd_server *s = calloc(1, sizeof *s);
-
-	if (!s) {
-		cb_set_error(ENOMEM, "out of memory");
-		return NULL;
-	}
-	s->backend = backend;
-	s->read_only = cfg->read_only || backend->caps.read_only;
-	s->export_name = cfg->export_name ? strdup(cfg->export_name) : NULL;
-	s->description = cfg->description ? strdup(cfg->description) : NULL;
-	s->wake_fd = -1;
-	nbd_spin_limit_init(&s->spin);
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->idle, NULL);
-	return s;
-}
-
-void nbd_server_free(struct nbd_server *s)
-{
-	if (!s)
-		return;
-	nbd_server_stop(s);
-	if (s->unix_path)
-		unlink(s->unix_path);
-	if (s->wake_fd >= 0)
-		close(s->wake_fd);
-	pthread_cond_destroy(&s->idle);
-	pthread_mutex_destroy(&s->lock);
-	free(s->unix_path);
-	free(s->export_name);
-	free(s->description);
-	free(s);
-}
 
 static void conn_unlink(struct nbd_conn *c)
 {
@@ -71,7 +35,7 @@ static void *conn_main(void *arg)
 	struct nbd_conn *c = arg;
 
 	cb_log(CB_LOG_DEBUG, "client %s connected", c->peer);
-	if (nbd_handshake(c))
+	if (c->preset || nbd_handshake(c))
 		nbd_transmission(c);
 	cb_log(CB_LOG_DEBUG, "client %s disconnected", c->peer);
 	conn_unlink(c);
@@ -80,7 +44,8 @@ static void *conn_main(void *arg)
 	return NULL;
 }
 
-int nbd_conn_spawn(struct nbd_server *s, int fd, const char *peer)
+int nbd_conn_spawn(struct nbd_server *s, int fd, const char *peer,
+		   const struct nbd_session *preset)
 {
 	struct nbd_conn *c = calloc(1, sizeof *c);
 	pthread_attr_t attr;
@@ -93,6 +58,10 @@ int nbd_conn_spawn(struct nbd_server *s, int fd, const char *peer)
 	}
 	c->srv = s;
 	c->fd = fd;
+	if (preset) {
+		c->preset = true;
+		c->session = *preset;
+	}
 	snprintf(c->peer, sizeof c->peer, "%s", peer);
 
 	pthread_mutex_lock(&s->lock);

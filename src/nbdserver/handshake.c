@@ -8,42 +8,9 @@
 #include "lib/log.h"
 
 #define BASE_ALLOCATION "base:allocation"
-#define MAX_INFO_REQUESTS 64
 
 /* Why the option loop ended, or that it goes on. */
 enum opt_result { OPT_CONTINUE, OPT_TRANSMIT, OPT_CLOSE };
-
-uint16_t nbd_export_flags(const struct nbd_server *s, bool structured)
-{
-	const struct cb_backend_caps *caps = &s->backend->caps;
-	uint16_t f = NBD_FLAG_HAS_FLAGS;
-
-	if (s->read_only) {
-		f |= NBD_FLAG_READ_ONLY;
-	} else {
-		if (caps->can_fua)
-			f |= NBD_FLAG_SEND_FUA;
-		if (caps->can_trim)
-			f |= NBD_FLAG_SEND_TRIM;
-		if (caps->can_zero)
-			f |= NBD_FLAG_SEND_WRITE_ZEROES;
-		if (caps->can_zero && caps->can_fast_zero)
-			f |= NBD_FLAG_SEND_FAST_ZERO;
-	}
-	if (caps->can_flush)
-		f |= NBD_FLAG_SEND_FLUSH;
-	if (caps->can_cache)
-		f |= NBD_FLAG_SEND_CACHE;
-	if (caps->rotational)
-		f |= NBD_FLAG_ROTATIONAL;
-	/* A read-only export is coherent across connections by definition. */
-	if (caps->multi_conn || s->read_only)
-		f |= NBD_FLAG_CAN_MULTI_CONN;
-	/* Reads are always one chunk, so "don't fragment" is free to honour. */
-	if (structured)
-		f |= NBD_FLAG_SEND_DF;
-	return f;
-}
 
 static bool send_reply(struct nbd_conn *c, uint32_t opt, uint32_t type,
 		       const void *payload, uint32_t len)
@@ -67,17 +34,15 @@ static bool name_matches(const struct nbd_server *s, const char *name, uint32_t 
 	       (strlen(s->export_name) == len && memcmp(s->export_name, name, len) == 0);
 }
 
-static void settle_limits(struct nbd_conn *c)
+/* A client that asked for NBD_INFO_BLOCK_SIZE in its NBD_OPT_GO must keep
+ * to the maximum advertised (proto.md, "Size constraints"); one that did
+ * not may send what the reference server and nbdkit take. */
+static void settle_limits(struct nbd_conn *c, bool block_size_agreed)
 {
-	const struct cb_backend_caps *caps = &c->srv->backend->caps;
-	struct nbd_export_limits *lim = &c->session.lim;
+	const struct nbd_server *s = c->srv;
 
-	lim->size = caps->size;
-	lim->block_min = caps->block_min;
-	lim->block_max = caps->block_max < NBD_MAX_REQUEST ? caps->block_max : NBD_MAX_REQUEST;
-	lim->eflags = nbd_export_flags(c->srv, c->session.structured);
-	lim->structured = c->session.structured;
-	lim->meta_base_allocation = c->session.meta_base_allocation;
+	nbd_session_settle(&c->session, s, false, s->backend->caps.block_min,
+			   block_size_agreed ? nbd_advertised_max(s) : NBD_SERVER_MAX_PAYLOAD);
 }
 
 static enum opt_result opt_export_name(struct nbd_conn *c, const uint8_t *data, uint32_t len,
@@ -89,7 +54,7 @@ static enum opt_result opt_export_name(struct nbd_conn *c, const uint8_t *data, 
 		cb_log(CB_LOG_INFO, "client %s asked for an unknown export", c->peer);
 		return OPT_CLOSE;	/* the protocol has no way to say why */
 	}
-	settle_limits(c);
+	settle_limits(c, false);
 	nbd_put64(reply, c->session.lim.size);
 	nbd_put16(reply + 8, c->session.lim.eflags);
 	if (!nbd_write_full(c->fd, reply, no_zeroes ? 10 : sizeof reply))
@@ -141,7 +106,7 @@ static bool send_infos(struct nbd_conn *c, uint32_t opt, const uint8_t *req, uin
 	nbd_put16(export + 8, lim->eflags);
 	nbd_put32(bs, lim->block_min);
 	nbd_put32(bs + 4, c->srv->backend->caps.block_pref);
-	nbd_put32(bs + 8, lim->block_max);
+	nbd_put32(bs + 8, nbd_advertised_max(c->srv));
 	if (!send_info(c, opt, NBD_INFO_EXPORT, export, sizeof export) ||
 	    !send_info(c, opt, NBD_INFO_BLOCK_SIZE, bs, sizeof bs))
 		return false;
@@ -159,9 +124,18 @@ static bool send_infos(struct nbd_conn *c, uint32_t opt, const uint8_t *req, uin
 	return true;
 }
 
+static bool asks_info(const uint8_t *req, uint16_t nreq, uint16_t type)
+{
+	for (uint16_t i = 0; i < nreq; i++)
+		if (nbd_get16(req + 2 * i) == type)
+			return true;
+	return false;
+}
+
 static enum opt_result opt_info_go(struct nbd_conn *c, uint32_t opt,
 				   const uint8_t *data, uint32_t len)
 {
+	const uint8_t *req;
 	uint32_t nlen;
 	uint16_t nreq;
 
@@ -172,8 +146,9 @@ static enum opt_result opt_info_go(struct nbd_conn *c, uint32_t opt,
 	if (!name_matches(c->srv, (const char *)data + 4, nlen))
 		return send_error(c, opt, NBD_REP_ERR_UNKNOWN, "no such export")
 			? OPT_CONTINUE : OPT_CLOSE;
-	settle_limits(c);
-	if (!send_infos(c, opt, data + 4 + nlen + 2, nreq) ||
+	req = data + 4 + nlen + 2;
+	settle_limits(c, opt == NBD_OPT_GO && asks_info(req, nreq, NBD_INFO_BLOCK_SIZE));
+	if (!send_infos(c, opt, req, nreq) ||
 	    !send_reply(c, opt, NBD_REP_ACK, NULL, 0))
 		return OPT_CLOSE;
 	return opt == NBD_OPT_GO ? OPT_TRANSMIT : OPT_CONTINUE;

@@ -1,4 +1,14 @@
-/* Private to src/nbdserver. */
+/* Private to src/nbdserver.
+ *
+ * The folder is a stack: each file calls only those listed after it.
+ *   server.c        the server object's life; serving a given descriptor
+ *   sockets.c       listening sockets and the acceptor thread
+ *   connection.c    a client's life: its thread, handshake, transmission
+ *   handshake.c     option haggling up to the transmission phase
+ *   transmission.c  the request loop (tx.h; + oversize.c, zerocopy.c, spin.c)
+ *   session.c       transmission flags and limits
+ *   io.c, wire.c    whole-buffer socket I/O; the pure codec
+ */
 #ifndef CB_NBD_INTERNAL_H
 #define CB_NBD_INTERNAL_H
 
@@ -12,8 +22,9 @@
 #include "wire.h"
 
 #define NBD_MAX_LISTENERS 8
-/* Hard cap on a request's payload: larger ones cost a disconnect. */
-#define NBD_MAX_REQUEST (32u << 20)
+/* The most advertised as the maximum payload (NBD_INFO_BLOCK_SIZE), and
+ * so the limit for clients that negotiated block sizes. */
+#define NBD_ADVERTISED_MAX (32u << 20)
 #define NBD_SOCKET_BUFFER (4 << 20)
 
 struct nbd_server {
@@ -38,7 +49,8 @@ struct nbd_server {
 	struct nbd_spin_limit spin;
 };
 
-/* What the handshake settled for one client. */
+/* What the handshake settled for one client, or what it was told out of
+ * band (nbd_server_serve_fd). */
 struct nbd_session {
 	bool structured;
 	bool meta_base_allocation;
@@ -48,24 +60,40 @@ struct nbd_session {
 struct nbd_conn {
 	struct nbd_server *srv;
 	int fd;
+	bool preset;			/* the session was set without a handshake */
 	struct nbd_conn *prev, *next;	/* srv->conns, under srv->lock */
 	struct nbd_session session;
 	char peer[64];
 };
 
-/* Reads exactly len bytes; false on EOF or error. */
+/* io.c.  Reads exactly len bytes; false on EOF or error. */
 bool nbd_read_full(int fd, void *buf, size_t len);
 bool nbd_write_full(int fd, const void *buf, size_t len);
 
-/* connection.c */
-int nbd_conn_spawn(struct nbd_server *s, int fd, const char *peer);
-void nbd_conns_shutdown(struct nbd_server *s);
+/* session.c */
+uint32_t nbd_advertised_max(const struct nbd_server *s);
+uint16_t nbd_export_flags(const struct nbd_server *s, bool read_only, bool structured);
+/* Fills ses->lim from the export and from what was negotiated. */
+void nbd_session_settle(struct nbd_session *ses, const struct nbd_server *s, bool read_only,
+			uint32_t block_min, uint32_t block_max);
 
 /* handshake.c: true when the client reached the transmission phase. */
 bool nbd_handshake(struct nbd_conn *c);
-uint16_t nbd_export_flags(const struct nbd_server *s, bool structured);
 
 /* transmission.c */
 void nbd_transmission(struct nbd_conn *c);
+
+/* connection.c.  preset NULL: the client starts with the handshake. */
+int nbd_conn_spawn(struct nbd_server *s, int fd, const char *peer,
+		   const struct nbd_session *preset);
+void nbd_conns_shutdown(struct nbd_server *s);
+
+/* sockets.c */
+void nbd_socket_tune(int fd);
+int nbd_acceptor_start(struct nbd_server *s);
+/* Stops the acceptor (if started) and closes the listening sockets. */
+void nbd_acceptor_stop(struct nbd_server *s);
+/* Removes the Unix socket file and frees what listening used. */
+void nbd_sockets_release(struct nbd_server *s);
 
 #endif

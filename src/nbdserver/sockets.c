@@ -20,40 +20,6 @@
 #include "lib/error.h"
 #include "lib/log.h"
 
-bool nbd_read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = recv(fd, p, len, MSG_WAITALL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= n;
-	}
-	return true;
-}
-
-bool nbd_write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return false;
-		p += n;
-		len -= n;
-	}
-	return true;
-}
-
 static int add_listener(struct nbd_server *s, int fd)
 {
 	if (s->nlisten == NBD_MAX_LISTENERS) {
@@ -186,10 +152,21 @@ static void describe_peer(int fd, char *buf, size_t len)
 	snprintf(buf, len, "%s:%d", host, port);
 }
 
+/* For any client's socket; TCP_NODELAY fails harmlessly on others. */
+void nbd_socket_tune(int fd)
+{
+	int one = 1, sockbuf = NBD_SOCKET_BUFFER;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	/* The default buffers (about 208 KiB) make the single writev() of a
+	 * batch of 1 MiB replies block many times over. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sockbuf, sizeof sockbuf);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sockbuf, sizeof sockbuf);
+}
+
 static void accept_one(struct nbd_server *s, int lfd)
 {
 	char peer[64];
-	int one = 1, sockbuf = NBD_SOCKET_BUFFER;
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd == -1) {
@@ -197,13 +174,9 @@ static void accept_one(struct nbd_server *s, int lfd)
 			cb_log(CB_LOG_WARNING, "accept: %s", strerror(errno));
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	/* The default buffers (about 208 KiB) make the single writev() of a
-	 * batch of 1 MiB replies block many times over. */
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sockbuf, sizeof sockbuf);
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sockbuf, sizeof sockbuf);
+	nbd_socket_tune(fd);
 	describe_peer(fd, peer, sizeof peer);
-	if (nbd_conn_spawn(s, fd, peer) == -1) {
+	if (nbd_conn_spawn(s, fd, peer, NULL) == -1) {
 		cb_log(CB_LOG_WARNING, "client %s refused: %s", peer, cb_get_error());
 		close(fd);
 	}
@@ -233,7 +206,7 @@ static void *acceptor_main(void *arg)
 	return NULL;
 }
 
-int nbd_server_start(struct nbd_server *s)
+int nbd_acceptor_start(struct nbd_server *s)
 {
 	int err;
 
@@ -255,7 +228,7 @@ int nbd_server_start(struct nbd_server *s)
 	return 0;
 }
 
-void nbd_server_stop(struct nbd_server *s)
+void nbd_acceptor_stop(struct nbd_server *s)
 {
 	uint64_t one = 1;
 
@@ -268,5 +241,15 @@ void nbd_server_stop(struct nbd_server *s)
 	for (unsigned i = 0; i < s->nlisten; i++)
 		close(s->listen_fds[i]);
 	s->nlisten = 0;
-	nbd_conns_shutdown(s);
+}
+
+void nbd_sockets_release(struct nbd_server *s)
+{
+	if (s->unix_path)
+		unlink(s->unix_path);
+	free(s->unix_path);
+	s->unix_path = NULL;
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	s->wake_fd = -1;
 }

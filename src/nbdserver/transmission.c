@@ -101,21 +101,6 @@ static void slot_release(struct tx *t, struct slot *sl)
 	t->free = sl;
 }
 
-/* Moves up to len payload bytes from the receive buffer, then the socket. */
-static bool read_payload(struct tx *t, void *dst, uint32_t len)
-{
-	size_t have = t->rlen - t->rpos;
-	size_t n = have < len ? have : len;
-
-	/* A zero-length write may come on a slot that never had a buffer,
-	 * and memcpy() from or to NULL is undefined even for 0 bytes. */
-	if (len == 0)
-		return true;
-	memcpy(dst, t->rbuf + t->rpos, n);
-	t->rpos += n;
-	return n == len || nbd_read_full(t->fd, (char *)dst + n, len - n);
-}
-
 struct extent_walk {
 	uint8_t *out;
 	uint32_t n, max;
@@ -210,6 +195,34 @@ static void dispatch(struct tx *t, struct slot *sl, uint16_t flags)
 	cb_backend_submit(t->backend, &sl->io);
 }
 
+/* A READ or WRITE larger than a slot takes; false ends the session. */
+static bool handle_oversized(struct tx *t, const struct nbd_request *req)
+{
+	struct slot *sl;
+	uint32_t err;
+
+	/* A payload larger than any client may send is not worth receiving
+	 * only to refuse it: hang up, as proto.md allows for lengths over
+	 * 2^25 deemed a denial of service. */
+	if (req->type == NBD_CMD_WRITE && req->length > NBD_SERVER_MAX_PAYLOAD) {
+		cb_log(CB_LOG_INFO, "client %s: write of %u bytes exceeds the maximum, "
+		       "disconnecting", t->c->peer, req->length);
+		return false;
+	}
+	err = nbd_check_request(req, &t->c->session.lim);
+	if (req->type == NBD_CMD_WRITE && !big_write(t, req, &err))
+		return false;
+	if (req->type == NBD_CMD_READ && !err) {
+		err = big_read(t, req);
+		if (!err)
+			return true;
+	}
+	sl = slot_take(t, req);
+	sl->nbd_err = err;
+	queue_done(t, sl);
+	return true;
+}
+
 /* Takes one request off the receive buffer; false ends the session. */
 static bool handle_request(struct tx *t, const struct nbd_request *req)
 {
@@ -219,12 +232,8 @@ static bool handle_request(struct tx *t, const struct nbd_request *req)
 
 	if (req->type == NBD_CMD_DISC)
 		return false;
-	/* An oversized write payload cannot be skipped cheaply: hang up. */
-	if (req->type == NBD_CMD_WRITE && req->length > t->c->session.lim.block_max) {
-		cb_log(CB_LOG_INFO, "client %s: write of %u bytes exceeds the maximum, "
-		       "disconnecting", t->c->peer, req->length);
-		return false;
-	}
+	if (needs_buf && req->length > t->direct_max)
+		return handle_oversized(t, req);
 	sl = slot_take(t, req);
 	sl->nbd_err = nbd_check_request(req, &t->c->session.lim);
 	if (req->type == NBD_CMD_READ && !sl->nbd_err && zc_read(t, sl)) {
@@ -240,15 +249,14 @@ static bool handle_request(struct tx *t, const struct nbd_request *req)
 		queue_done(t, sl);
 		return true;
 	}
-	if (needs_buf && req->length <= t->c->session.lim.block_max &&
-	    !slot_reserve(sl, req->length)) {
+	if (needs_buf && !slot_reserve(sl, req->length)) {
 		if (req->type == NBD_CMD_WRITE) {
 			slot_release(t, sl);
 			return false;
 		}
 		sl->nbd_err = NBD_ENOMEM;
 	}
-	if (req->type == NBD_CMD_WRITE && !read_payload(t, sl->buf, req->length)) {
+	if (req->type == NBD_CMD_WRITE && !tx_read_payload(t, sl->buf, req->length)) {
 		slot_release(t, sl);
 		return false;
 	}
@@ -468,6 +476,9 @@ static struct tx *tx_new(struct nbd_conn *c)
 	t->c = c;
 	t->fd = c->fd;
 	t->backend = c->srv->backend;
+	t->direct_max = nbd_advertised_max(c->srv);
+	if (t->direct_max > c->session.lim.block_max)
+		t->direct_max = c->session.lim.block_max;
 	zc_init(t);
 	pthread_mutex_init(&t->lock, NULL);
 	for (int i = SLOTS - 1; i >= 0; i--) {

@@ -1,12 +1,14 @@
 /* The state of one client in the transmission phase, shared by
- * transmission.c (the request loop) and zerocopy.c (payloads that bypass the
- * slot buffers).  Private to src/nbdserver. */
+ * transmission.c (the request loop), zerocopy.c (payloads that bypass the
+ * slot buffers) and oversize.c (requests larger than a slot takes).
+ * Private to src/nbdserver. */
 #ifndef CB_NBD_TX_H
 #define CB_NBD_TX_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "backends/backend.h"
@@ -41,6 +43,9 @@ struct tx {
 	struct nbd_conn *c;
 	struct cb_backend *backend;
 	int fd;
+	/* READ and WRITE payloads up to this go through a slot; larger ones
+	 * to oversize.c. */
+	uint32_t direct_max;
 	bool eof;			/* no more requests will be read */
 	bool broken;			/* the socket failed: replies are dropped */
 	unsigned inflight;
@@ -62,6 +67,21 @@ struct tx {
 	struct slot slots[SLOTS];
 };
 
+/* Moves len payload bytes from the receive buffer, then the socket. */
+static inline bool tx_read_payload(struct tx *t, void *dst, uint32_t len)
+{
+	size_t have = t->rlen - t->rpos;
+	size_t n = have < len ? have : len;
+
+	/* A zero-length write may come on a slot that never had a buffer,
+	 * and memcpy() from or to NULL is undefined even for 0 bytes. */
+	if (len == 0)
+		return true;
+	memcpy(dst, t->rbuf + t->rpos, n);
+	t->rpos += n;
+	return n == len || nbd_read_full(t->fd, (char *)dst + n, len - n);
+}
+
 /* zerocopy.c.  A read whose payload the backend can send from a file
  * descriptor: sets sl->src_fd and returns true. */
 bool zc_read(struct tx *t, struct slot *sl);
@@ -73,5 +93,15 @@ void zc_send_read_payload(struct tx *t, struct slot *sl);
 int zc_write(struct tx *t, struct slot *sl, uint16_t flags);
 void zc_init(struct tx *t);
 void zc_close(struct tx *t);
+
+/* oversize.c: READs and WRITEs over direct_max, in chunks on the
+ * connection thread.  Receives a WRITE's payload and writes it unless *err
+ * is set already (then discards it); *err gets the backend's error.
+ * False when the socket failed. */
+bool big_write(struct tx *t, const struct nbd_request *req, uint32_t *err);
+/* Sends a READ's whole reply, header and data, ahead of any other reply:
+ * 0 then, even if the socket failed (t->broken says so).  Otherwise the
+ * NBD error to reply with, and nothing was sent. */
+uint32_t big_read(struct tx *t, const struct nbd_request *req);
 
 #endif
