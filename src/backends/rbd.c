@@ -2,9 +2,9 @@
  *
  * Serves Cinder's "rbd" driver_volume_type.  Everything needed to reach
  * the cluster comes from connection_info (monitors, user, pool/image) and a
- * key; no ceph.conf is read, so a stray config on the host cannot redirect
- * or reconfigure the client.  Requests go straight to librbd and complete
- * from its callback threads.
+ * key (parsed by ceph_config.c); no ceph.conf is read, so a stray config on
+ * the host cannot redirect or reconfigure the client.  Requests go straight
+ * to librbd and complete from its callback threads.
  *
  * One image handle serves every NBD connection, so all of them see one
  * librbd cache: writes acknowledged on one connection are visible to reads
@@ -13,7 +13,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <rbd/librbd.h>
 
 #include "backend.h"
+#include "ceph_config.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -37,8 +37,8 @@
 /* An allocation query lists every object in its range: bound the cost of
  * one NBD_CMD_BLOCK_STATUS (the client asks again for the rest). */
 #define RBD_EXTENT_OBJECTS 64
-#define KEY_MAX 128
-#define KEYRING_FILE_MAX (64u << 10)
+/* Room for the names of the keyring files tried, in messages. */
+#define KEYRING_PATH_MAX 512
 
 struct rbd_volume {
 	rados_t cluster;
@@ -76,7 +76,7 @@ struct rbd_target {
 
 /* Where the key came from, for error messages (never the key itself). */
 struct key_source {
-	char what[300];
+	char what[sizeof "the keyring file " + KEYRING_PATH_MAX];
 };
 
 /* ---- connection_info ---- */
@@ -108,83 +108,6 @@ static int split_name(struct rbd_target *t, const char *name)
 	return 0;
 }
 
-/* Cinder sends ports as strings; accept numbers too. */
-static int port_text(const json_t *port, char *buf, size_t len)
-{
-	const char *s = json_string_value(port);
-	long long n;
-	char *end;
-
-	if (json_is_integer(port)) {
-		n = json_integer_value(port);
-	} else if (s) {
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (errno || end == s || *end)
-			n = -1;
-	} else {
-		n = -1;
-	}
-	if (n <= 0 || n > 65535)
-		return -1;
-	snprintf(buf, len, "%lld", n);
-	return 0;
-}
-
-/* Appends "host:port" to out; an IPv6 literal needs brackets first. */
-static void append_mon(char *out, const char *host, const char *port)
-{
-	bool v6 = strchr(host, ':') && host[0] != '[';
-
-	if (*out)
-		strcat(out, ",");
-	strcat(out, v6 ? "[" : "");
-	strcat(out, host);
-	strcat(out, v6 ? "]" : "");
-	if (port) {
-		strcat(out, ":");
-		strcat(out, port);
-	}
-}
-
-/* "h1:p1,h2:p2" from the parallel "hosts" and "ports" lists. */
-static int build_mon_host(struct rbd_target *t, const json_t *data)
-{
-	const json_t *hosts = json_object_get(data, "hosts");
-	const json_t *ports = json_object_get(data, "ports");
-	size_t i, len = 1;
-	const json_t *h;
-
-	if (!json_is_array(hosts) || json_array_size(hosts) == 0) {
-		cb_set_error(EINVAL, "connection_info data has no \"hosts\" list: "
-			     "the Ceph monitors are needed to reach the cluster");
-		return -1;
-	}
-	json_array_foreach(hosts, i, h) {
-		if (!json_string_value(h) || !*json_string_value(h)) {
-			cb_set_error(EINVAL, "connection_info \"hosts\"[%zu] is not a host name", i);
-			return -1;
-		}
-		len += strlen(json_string_value(h)) + sizeof "[]:65535,";
-	}
-	t->mon_host = calloc(1, len);
-	if (!t->mon_host) {
-		cb_set_error(ENOMEM, "out of memory");
-		return -1;
-	}
-	json_array_foreach(hosts, i, h) {
-		const json_t *p = json_array_get(ports, i);
-		char port[8];
-
-		if (p && port_text(p, port, sizeof port) == -1) {
-			cb_set_error(EINVAL, "connection_info \"ports\"[%zu] is not a port number", i);
-			return -1;
-		}
-		append_mon(t->mon_host, json_string_value(h), p ? port : NULL);
-	}
-	return 0;
-}
-
 static int parse_target(struct rbd_target *t, const json_t *data,
 			const struct cb_open_opts *opts)
 {
@@ -197,7 +120,10 @@ static int parse_target(struct rbd_target *t, const json_t *data,
 		cb_set_error(EINVAL, "connection_info data has no \"name\" string (pool/image)");
 		return -1;
 	}
-	if (split_name(t, name) == -1 || build_mon_host(t, data) == -1)
+	if (split_name(t, name) == -1)
+		return -1;
+	t->mon_host = cb_ceph_mon_host(data);
+	if (!t->mon_host)
 		return -1;
 	t->cluster = json_string_value(json_object_get(data, "cluster_name"));
 	if (!t->cluster || !*t->cluster)
@@ -230,122 +156,11 @@ static void target_free(struct rbd_target *t)
 
 /* ---- keys ---- */
 
-static const char *skip_blanks(const char *s, const char *end)
-{
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	return s;
-}
-
-static const char *trim_end(const char *s, const char *end)
-{
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-		end--;
-	return end;
-}
-
-static bool is_base64(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", s[i]))
-			return false;
-	return len > 0;
-}
-
-/* The section header [name] on one line equals entity. */
-static bool section_is(const char *s, const char *end, const char *entity)
-{
-	const char *close = memchr(s, ']', end - s);
-
-	if (!close)
-		return false;
-	s = skip_blanks(s + 1, close);
-	close = trim_end(s, close);
-	return (size_t)(close - s) == strlen(entity) && memcmp(s, entity, close - s) == 0;
-}
-
-/* "key = VALUE" on one line: copies VALUE into key[KEY_MAX]. */
-static bool key_line(const char *s, const char *end, char *key)
-{
-	size_t len;
-
-	if (end - s < 3 || memcmp(s, "key", 3) != 0)
-		return false;
-	s = skip_blanks(s + 3, end);
-	if (s == end || *s != '=')
-		return false;
-	s = skip_blanks(s + 1, end);
-	len = end - s;
-	if (len >= KEY_MAX || !is_base64(s, len))
-		return false;
-	memcpy(key, s, len);
-	key[len] = '\0';
-	return true;
-}
-
-/* Finds the key of entity in keyring text (Ceph's INI-style format). */
-static bool keyring_lookup(const char *text, const char *entity, char *key)
-{
-	bool in_section = false;
-
-	while (*text) {
-		const char *eol = strchrnul(text, '\n');
-		const char *s = skip_blanks(text, eol);
-		const char *e = trim_end(s, eol);
-
-		if (s < e && *s == '[')
-			in_section = section_is(s, e, entity);
-		else if (in_section && key_line(s, e, key))
-			return true;
-		text = *eol ? eol + 1 : eol;
-	}
-	return false;
-}
-
-/* Reads a keyring file: 0 with the key, else -1 with errno set (ENOKEY
- * for a file without entity's key).  Plain read(2), so that no stdio
- * buffer is left holding key material. */
-static int keyring_file_lookup(const char *path, const char *entity, char *key)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-	char *text;
-	int err = 0;
-
-	if (fd == -1)
-		return -1;
-	text = malloc(KEYRING_FILE_MAX + 1);
-	if (!text) {
-		close(fd);
-		errno = ENOMEM;
-		return -1;
-	}
-	while (n < KEYRING_FILE_MAX) {
-		ssize_t r = read(fd, text + n, KEYRING_FILE_MAX - n);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			err = r ? errno : 0;
-			break;
-		}
-		n += r;
-	}
-	close(fd);
-	text[n] = '\0';
-	if (!err && !keyring_lookup(text, entity, key))
-		err = ENOKEY;
-	explicit_bzero(text, n);
-	free(text);
-	errno = err;
-	return err ? -1 : 0;
-}
-
 static int key_from_file(const char *path, const char *entity, char *key,
 			 struct key_source *src)
 {
 	snprintf(src->what, sizeof src->what, "the keyring file %s", path);
-	if (keyring_file_lookup(path, entity, key) == 0)
+	if (cb_ceph_keyring_file_lookup(path, entity, key) == 0)
 		return 0;
 	if (errno == ENOKEY)
 		cb_set_error(ENOKEY, "%s has no key for %s", path, entity);
@@ -361,13 +176,13 @@ static int find_key(const struct rbd_target *t, const json_t *data,
 		    const struct cb_open_opts *opts, char *key, struct key_source *src)
 {
 	const char *inline_ring = json_string_value(json_object_get(data, "keyring"));
-	char path[512];
+	char path[KEYRING_PATH_MAX];
 
 	if (opts->rbd_keyring)
 		return key_from_file(opts->rbd_keyring, t->entity, key, src);
 	if (inline_ring && *inline_ring) {
 		snprintf(src->what, sizeof src->what, "the keyring in connection_info");
-		if (keyring_lookup(inline_ring, t->entity, key))
+		if (cb_ceph_keyring_lookup(inline_ring, t->entity, key))
 			return 0;
 		cb_set_error(ENOKEY, "the \"keyring\" in connection_info has no key for %s",
 			     t->entity);
@@ -421,7 +236,7 @@ static int configure(struct rbd_volume *v, const struct rbd_target *t,
 		     const json_t *data, const struct cb_open_opts *opts,
 		     struct key_source *src)
 {
-	char key[KEY_MAX];
+	char key[CB_CEPH_KEY_MAX];
 	int r;
 
 	for (size_t i = 0; i < sizeof client_conf / sizeof client_conf[0]; i++)
