@@ -255,6 +255,12 @@ if "$CINDER_BRICK" export --help 2>&1 | grep -q -- --rbd-keyring; then
 		--rbd-keyring "$T/bad.keyring" && fail "--rbd-keyring with a wrong key was accepted"
 	grep -q "refused client.cinder.*$T/bad.keyring" "$SERVER_ERR" ||
 		fail "--rbd-keyring: $(cat "$SERVER_ERR")"
+	# The generic form of the same option.
+	CONN_INFO=$T/ci-inline.json try_server --nbd "unix:$T/never.sock" \
+		--backend-option "rbd.keyring=$T/bad.keyring" &&
+		fail "--backend-option rbd.keyring= with a wrong key was accepted"
+	grep -q "refused client.cinder.*$T/bad.keyring" "$SERVER_ERR" ||
+		fail "--backend-option rbd.keyring=: $(cat "$SERVER_ERR")"
 else
 	note "the CLI has no --rbd-keyring yet: not tested"
 fi

@@ -67,9 +67,20 @@ struct cb_backend_caps {
 struct cb_open_opts {
 	bool read_only;
 	bool direct_io;		/* bypass the host page cache where possible */
-	/* rbd: a Ceph keyring file to take the user's key from, instead of
-	 * connection_info's "keyring" or /etc/ceph/<cluster>.client.<user>.keyring. */
-	const char *rbd_keyring;
+	/* Backend-specific settings, or NULL: a JSON object of strings keyed
+	 * "<backend>.<name>", e.g. {"rbd.keyring": "/etc/ceph/x.keyring"}.
+	 * Each backend reads its own (cb_backend_option) and ignores the
+	 * others', so one set can serve volumes of any type; keys no backend
+	 * declares are refused (cb_backend_options_check). */
+	const json_t *options;
+};
+
+/* One setting a backend takes in cb_open_opts.options. */
+struct cb_backend_option {
+	const char *name;	/* without the "<backend>." prefix */
+	const char *help;	/* one line, for --help and error messages */
+	bool secret;		/* never echoed: not in messages, logs or argv */
+	bool path;		/* names a file: relative to the opener's directory */
 };
 
 /* Reports one extent; return non-zero to stop the walk. */
@@ -79,6 +90,9 @@ struct cb_backend_ops {
 	const char *name;
 	/* NULL-terminated list of driver_volume_type values handled. */
 	const char *const *volume_types;
+	/* The settings open() reads from cb_open_opts.options, terminated by
+	 * a NULL name; NULL for none. */
+	const struct cb_backend_option *options;
 	/* data is connection_info["data"].  Returns NULL and sets the error. */
 	void *(*open)(const json_t *data, const struct cb_open_opts *opts);
 	void (*get_caps)(void *handle, struct cb_backend_caps *caps);
@@ -111,6 +125,22 @@ struct cb_backend {
 struct cb_backend *cb_backend_open(const json_t *connection_info,
 				   const struct cb_open_opts *opts);
 void cb_backend_close(struct cb_backend *b);
+
+/* 0 when options is NULL or an object whose every key is "<backend>.<name>"
+ * for a backend of this build and an option it declares, with a string
+ * value (non-empty for a path); else -1 with EINVAL and a message that
+ * names the key and what its backend takes, never the value.  Lets a
+ * caller reject a typo before it contacts anything; cb_backend_open
+ * checks again. */
+int cb_backend_options_check(const json_t *options);
+/* The declaration of key ("rbd.keyring"), or NULL with the error set as
+ * by cb_backend_options_check; *ops (if not NULL) is its backend. */
+const struct cb_backend_option *cb_backend_option_find(const char *key,
+							const struct cb_backend_ops **ops);
+/* For backends: the value of ops's option name ("keyring") in o, or NULL
+ * when it is not given. */
+const char *cb_backend_option(const struct cb_open_opts *o, const struct cb_backend_ops *ops,
+			      const char *name);
 
 static inline void cb_backend_submit(struct cb_backend *b, struct cb_io *io)
 {

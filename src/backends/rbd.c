@@ -176,10 +176,11 @@ static int find_key(const struct rbd_target *t, const json_t *data,
 		    const struct cb_open_opts *opts, char *key, struct key_source *src)
 {
 	const char *inline_ring = json_string_value(json_object_get(data, "keyring"));
+	const char *keyring = cb_backend_option(opts, &cb_rbd_backend, "keyring");
 	char path[KEYRING_PATH_MAX];
 
-	if (opts->rbd_keyring)
-		return key_from_file(opts->rbd_keyring, t->entity, key, src);
+	if (keyring)
+		return key_from_file(keyring, t->entity, key, src);
 	if (inline_ring && *inline_ring) {
 		snprintf(src->what, sizeof src->what, "the keyring in connection_info");
 		if (cb_ceph_keyring_lookup(inline_ring, t->entity, key))
@@ -194,7 +195,8 @@ static int find_key(const struct rbd_target *t, const json_t *data,
 	cb_set_error(ENOKEY, "no Ceph key for %s: connection_info has no \"keyring\", "
 		     "%s does not exist, and no keyring file was given. Provide one of: "
 		     "the \"keyring\" field in connection_info data, the file %s, "
-		     "or a keyring file of your own (cinder-brick export --rbd-keyring FILE)",
+		     "or a keyring file of your own (the backend option rbd.keyring, as in "
+		     "cinder-brick export --rbd-keyring FILE)",
 		     t->entity, path, path);
 	return -1;
 }
@@ -589,9 +591,16 @@ static void rbd_backend_get_caps(void *handle, struct cb_backend_caps *caps)
 
 static const char *const rbd_volume_types[] = { "rbd", NULL };
 
+static const struct cb_backend_option rbd_options[] = {
+	{ .name = "keyring", .path = true,
+	  .help = "a Ceph keyring file holding the user's key" },
+	{ .name = NULL },
+};
+
 const struct cb_backend_ops cb_rbd_backend = {
 	.name = "rbd",
 	.volume_types = rbd_volume_types,
+	.options = rbd_options,
 	.open = rbd_backend_open,
 	.get_caps = rbd_backend_get_caps,
 	.submit = rbd_backend_submit,

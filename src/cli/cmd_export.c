@@ -30,7 +30,7 @@ struct export_opts {
 	bool direct_io;
 	const char *export_name;
 	const char *pidfile;
-	const char *rbd_keyring;
+	json_t *backend_options;	/* {"rbd.keyring": FILE, ...}, or NULL */
 	bool foreground;
 	bool verbose;
 };
@@ -44,12 +44,26 @@ struct export_state {
 	bool pidfile_written;
 };
 
+/* "    rbd.keyring             HELP" for every option of every backend. */
+static void print_backend_options(void)
+{
+	for (size_t i = 0; cb_backends[i]; i++) {
+		const struct cb_backend_ops *ops = cb_backends[i];
+
+		for (const struct cb_backend_option *opt = ops->options; opt && opt->name; opt++) {
+			int n = printf("    %s.%s", ops->name, opt->name);
+
+			printf("%*s%s\n", n < 26 ? 26 - n : 1, "", opt->help);
+		}
+	}
+}
+
 static void export_help(void)
 {
 	printf("Usage: %s export --connection-info FILE|- [--nbd unix:PATH | --nbd tcp:HOST:PORT]\n"
 	       "                     [--fuse MOUNTPOINT [--loop]] [--read-only] [--direct-io]\n"
 	       "                     [--export-name NAME] [--pidfile FILE] [--rbd-keyring FILE]\n"
-	       "                     [--foreground] [--verbose]\n"
+	       "                     [--backend-option NAME=VALUE]... [--foreground] [--verbose]\n"
 	       "\n"
 	       "Open the volume described by a Cinder connection_info object and serve it\n"
 	       "until SIGINT or SIGTERM, then flush and tear everything down.\n"
@@ -69,18 +83,71 @@ static void export_help(void)
 	       "  --rbd-keyring FILE      Ceph keyring for an rbd volume, instead of the\n"
 	       "                          connection_info's \"keyring\" or\n"
 	       "                          /etc/ceph/<cluster>.client.<user>.keyring\n"
-	       "  --foreground            do not daemonise\n"
+	       "                          (the same as --backend-option rbd.keyring=FILE)\n"
+	       "  --backend-option NAME=VALUE  a setting of one backend, NAME being\n"
+	       "                          BACKEND.OPTION; repeatable; options of other\n"
+	       "                          backends than the volume's are ignored:\n",
+	       program_name);
+	print_backend_options();
+	printf("  --foreground            do not daemonise\n"
 	       "  --verbose               log per-client events\n"
 	       "\n"
 	       "Prints one line per endpoint once ready: \"nbd: URI\", \"fuse: FILE\", \"loop: DEVICE\".\n"
 	       "Without --foreground the command returns once the export is ready.\n"
-	       "Exit status: 0 success, 1 failure, 2 bad usage.\n", program_name);
+	       "Exit status: 0 success, 1 failure, 2 bad usage.\n");
+}
+
+static int set_backend_option(struct export_opts *o, const char *key, const char *value)
+{
+	json_t *v = json_string(value);
+
+	if (!v) {
+		cli_usage_error(CMD, "the value of backend option '%s' is not UTF-8 text", key);
+		return -1;
+	}
+	if (!o->backend_options)
+		o->backend_options = json_object();
+	if (!o->backend_options || json_object_set_new(o->backend_options, key, v) == -1) {
+		cli_usage_error(CMD, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* --backend-option NAME=VALUE.  A secret would stay readable in argv (ps,
+ * /proc/PID/cmdline) for as long as the export runs: none is taken here. */
+static int backend_option_arg(struct export_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	const struct cb_backend_option *opt;
+	char *key;
+	int r = -1;
+
+	if (!eq) {
+		cli_usage_error(CMD, "--backend-option takes NAME=VALUE, not '%s'", arg);
+		return -1;
+	}
+	key = strndup(arg, eq - arg);
+	if (!key) {
+		cli_usage_error(CMD, "out of memory");
+		return -1;
+	}
+	opt = cb_backend_option_find(key, NULL);
+	if (!opt)
+		cli_usage_error(CMD, "%s", cb_get_error());
+	else if (opt->secret)
+		cli_usage_error(CMD, "backend option '%s' is a secret, which any user could "
+				"read on a command line: it is not taken here", key);
+	else
+		r = set_backend_option(o, key, eq + 1);
+	free(key);
+	return r;
 }
 
 static int parse_args(int argc, char **argv, struct export_opts *o)
 {
 	enum { OPT_CI = 256, OPT_NBD, OPT_FUSE, OPT_LOOP, OPT_RO, OPT_DIRECT, OPT_NAME,
-	       OPT_PIDFILE, OPT_KEYRING, OPT_FG, OPT_VERBOSE, OPT_HELP };
+	       OPT_PIDFILE, OPT_KEYRING, OPT_BACKEND_OPTION, OPT_FG, OPT_VERBOSE, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "connection-info", required_argument, NULL, OPT_CI },
 		{ "nbd", required_argument, NULL, OPT_NBD },
@@ -91,6 +158,7 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		{ "export-name", required_argument, NULL, OPT_NAME },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "rbd-keyring", required_argument, NULL, OPT_KEYRING },
+		{ "backend-option", required_argument, NULL, OPT_BACKEND_OPTION },
 		{ "foreground", no_argument, NULL, OPT_FG },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -109,7 +177,14 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		case OPT_DIRECT: o->direct_io = true; break;
 		case OPT_NAME: o->export_name = optarg; break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
-		case OPT_KEYRING: o->rbd_keyring = optarg; break;
+		case OPT_KEYRING:
+			if (set_backend_option(o, "rbd.keyring", optarg) == -1)
+				return -1;
+			break;
+		case OPT_BACKEND_OPTION:
+			if (backend_option_arg(o, optarg) == -1)
+				return -1;
+			break;
 		case OPT_FG: o->foreground = true; break;
 		case OPT_VERBOSE: o->verbose = true; break;
 		case OPT_HELP: export_help(); exit(EXIT_OK);
@@ -120,6 +195,10 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 	}
 	if (cli_no_arguments(CMD, argc, argv) == -1)
 		return -1;
+	if (cb_backend_options_check(o->backend_options) == -1) {
+		cli_usage_error(CMD, "%s", cb_get_error());
+		return -1;
+	}
 	if (!o->connection_info) {
 		cli_usage_error(CMD, "--connection-info is required");
 		return -1;
@@ -231,7 +310,7 @@ static int teardown(struct export_state *st, const struct export_opts *o)
 static int start(struct export_state *st, const struct export_opts *o)
 {
 	struct cb_open_opts oo = { .read_only = o->read_only, .direct_io = o->direct_io,
-				   .rbd_keyring = o->rbd_keyring };
+				   .options = o->backend_options };
 	json_t *ci = cb_connection_info_load(o->connection_info);
 
 	if (!ci)
@@ -293,14 +372,19 @@ int cmd_export(int argc, char **argv)
 	struct export_opts o = { 0 };
 	struct export_state st = { 0 };
 	sigset_t sigs;
+	int started;
 
-	if (parse_args(argc, argv, &o) == -1)
+	if (parse_args(argc, argv, &o) == -1) {
+		json_decref(o.backend_options);
 		return EXIT_USAGE;
+	}
 	cli_log_init(o.verbose);
 	if (!o.foreground)
 		cli_daemon_fork();
 	block_signals(&sigs);
-	if (start(&st, &o) == -1) {
+	started = start(&st, &o);
+	json_decref(o.backend_options);	/* read by the backend's open only */
+	if (started == -1) {
 		cli_error("%s", cb_get_error());
 		teardown(&st, &o);
 		cli_daemon_failed(EXIT_FAILURE_RUNTIME);
