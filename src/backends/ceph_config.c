@@ -218,3 +218,77 @@ char *cb_ceph_mon_host(const json_t *data)
 	}
 	return out;
 }
+
+/* ---- the image ---- */
+
+static int split_name(struct cb_ceph_target *t, const char *name)
+{
+	char *first, *last;
+
+	t->spec = name;
+	t->name = strdup(name);
+	if (!t->name) {
+		cb_set_error(ENOMEM, "out of memory");
+		return -1;
+	}
+	first = strchr(t->name, '/');
+	last = strrchr(t->name, '/');
+	/* Non-empty parts, and at most one '/' between pool and image. */
+	if (!first || first == t->name || !last[1] ||
+	    (first != last && (last == first + 1 || strchr(first + 1, '/') != last))) {
+		cb_set_error(EINVAL, "connection_info \"name\" is \"%s\", not "
+			     "\"pool/image\" or \"pool/namespace/image\"", name);
+		return -1;
+	}
+	*first = '\0';
+	*last = '\0';
+	t->pool = t->name;
+	t->ns = first == last ? "" : first + 1;
+	t->image = last + 1;
+	return 0;
+}
+
+int cb_ceph_target_parse(struct cb_ceph_target *t, const json_t *data)
+{
+	const char *name = json_string_value(json_object_get(data, "name"));
+	const char *user = json_string_value(json_object_get(data, "auth_username"));
+	const char *mode = json_string_value(json_object_get(data, "access_mode"));
+	const json_t *auth = json_object_get(data, "auth_enabled");
+
+	if (!name) {
+		cb_set_error(EINVAL, "connection_info data has no \"name\" string (pool/image)");
+		return -1;
+	}
+	if (split_name(t, name) == -1)
+		return -1;
+	t->mon_host = cb_ceph_mon_host(data);
+	if (!t->mon_host)
+		return -1;
+	t->cluster = json_string_value(json_object_get(data, "cluster_name"));
+	if (!t->cluster || !*t->cluster)
+		t->cluster = "ceph";
+	/* Cinder always says; if it does not, cephx is the safe guess. */
+	t->auth = !json_is_false(auth);
+	if (!user || !*user) {
+		if (t->auth) {
+			cb_set_error(EINVAL, "connection_info data has auth_enabled but "
+				     "no \"auth_username\": which Ceph user?");
+			return -1;
+		}
+		user = "admin";		/* librados's own default */
+	}
+	if (strncmp(user, "client.", 7) == 0)
+		user += 7;
+	if ((size_t)snprintf(t->entity, sizeof t->entity, "client.%s", user) >= sizeof t->entity) {
+		cb_set_error(EINVAL, "connection_info \"auth_username\" is too long");
+		return -1;
+	}
+	t->read_only = mode && strcmp(mode, "ro") == 0;
+	return 0;
+}
+
+void cb_ceph_target_free(struct cb_ceph_target *t)
+{
+	free(t->name);
+	free(t->mon_host);
+}

@@ -4,7 +4,8 @@
  * the cluster comes from connection_info (monitors, user, pool/image) and a
  * key (parsed by ceph_config.c); no ceph.conf is read, so a stray config on
  * the host cannot redirect or reconfigure the client.  Requests go straight
- * to librbd and complete from its callback threads.
+ * to librbd and complete from its callback threads; allocation maps, which
+ * librbd only walks synchronously, run on a few threads of our own.
  *
  * One image handle serves every NBD connection, so all of them see one
  * librbd cache: writes acknowledged on one connection are visible to reads
@@ -25,6 +26,7 @@
 
 #include "backend.h"
 #include "ceph_config.h"
+#include "io_pool.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -37,6 +39,9 @@
 /* An allocation query lists every object in its range: bound the cost of
  * one NBD_CMD_BLOCK_STATUS (the client asks again for the rest). */
 #define RBD_EXTENT_OBJECTS 64
+/* Threads for allocation queries, which librbd only answers synchronously:
+ * enough for a few clients mapping at once. */
+#define RBD_EXTENT_THREADS 4
 /* Room for the names of the keyring files tried, in messages. */
 #define KEYRING_PATH_MAX 512
 
@@ -50,7 +55,8 @@ struct rbd_volume {
 
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
-	unsigned inflight;
+	unsigned inflight;	/* requests not yet completed, extents included */
+	struct io_pool *extent_pool;
 };
 
 /* One request in flight in librbd. */
@@ -60,99 +66,10 @@ struct rbd_req {
 	bool flush_next;	/* FUA: flush once the write itself is done */
 };
 
-/* What connection_info data says about where the image lives. */
-struct rbd_target {
-	const char *spec;	/* "name" as given, for messages */
-	char *name;		/* owns pool, ns and image */
-	const char *pool;
-	const char *ns;		/* "" for the default namespace */
-	const char *image;
-	const char *cluster;
-	char entity[256];	/* client.<auth_username> */
-	bool auth;
-	char *mon_host;
-	bool read_only;
-};
-
 /* Where the key came from, for error messages (never the key itself). */
 struct key_source {
 	char what[sizeof "the keyring file " + KEYRING_PATH_MAX];
 };
-
-/* ---- connection_info ---- */
-
-static int split_name(struct rbd_target *t, const char *name)
-{
-	char *first, *last;
-
-	t->spec = name;
-	t->name = strdup(name);
-	if (!t->name) {
-		cb_set_error(ENOMEM, "out of memory");
-		return -1;
-	}
-	first = strchr(t->name, '/');
-	last = strrchr(t->name, '/');
-	/* Non-empty parts, and at most one '/' between pool and image. */
-	if (!first || first == t->name || !last[1] ||
-	    (first != last && (last == first + 1 || strchr(first + 1, '/') != last))) {
-		cb_set_error(EINVAL, "connection_info \"name\" is \"%s\", not "
-			     "\"pool/image\" or \"pool/namespace/image\"", name);
-		return -1;
-	}
-	*first = '\0';
-	*last = '\0';
-	t->pool = t->name;
-	t->ns = first == last ? "" : first + 1;
-	t->image = last + 1;
-	return 0;
-}
-
-static int parse_target(struct rbd_target *t, const json_t *data,
-			const struct cb_open_opts *opts)
-{
-	const char *name = json_string_value(json_object_get(data, "name"));
-	const char *user = json_string_value(json_object_get(data, "auth_username"));
-	const char *mode = json_string_value(json_object_get(data, "access_mode"));
-	const json_t *auth = json_object_get(data, "auth_enabled");
-
-	if (!name) {
-		cb_set_error(EINVAL, "connection_info data has no \"name\" string (pool/image)");
-		return -1;
-	}
-	if (split_name(t, name) == -1)
-		return -1;
-	t->mon_host = cb_ceph_mon_host(data);
-	if (!t->mon_host)
-		return -1;
-	t->cluster = json_string_value(json_object_get(data, "cluster_name"));
-	if (!t->cluster || !*t->cluster)
-		t->cluster = "ceph";
-	/* Cinder always says; if it does not, cephx is the safe guess. */
-	t->auth = !json_is_false(auth);
-	if (!user || !*user) {
-		if (t->auth) {
-			cb_set_error(EINVAL, "connection_info data has auth_enabled but "
-				     "no \"auth_username\": which Ceph user?");
-			return -1;
-		}
-		user = "admin";		/* librados's own default */
-	}
-	if (strncmp(user, "client.", 7) == 0)
-		user += 7;
-	if ((size_t)snprintf(t->entity, sizeof t->entity, "client.%s", user) >= sizeof t->entity) {
-		cb_set_error(EINVAL, "connection_info \"auth_username\" is too long");
-		return -1;
-	}
-	t->read_only = opts->read_only || (mode && strcmp(mode, "ro") == 0);
-	return 0;
-}
-
-static void target_free(struct rbd_target *t)
-{
-	free(t->name);
-	free(t->mon_host);
-}
 
 /* ---- keys ---- */
 
@@ -172,7 +89,7 @@ static int key_from_file(const char *path, const char *entity, char *key,
 /* The key, in this order: a keyring file the caller names (an explicit
  * choice beats anything implicit), the keyring text Cinder sends, then the
  * host's /etc/ceph/<cluster>.<entity>.keyring as os-brick looks for it. */
-static int find_key(const struct rbd_target *t, const json_t *data,
+static int find_key(const struct cb_ceph_target *t, const json_t *data,
 		    const struct cb_open_opts *opts, char *key, struct key_source *src)
 {
 	const char *inline_ring = json_string_value(json_object_get(data, "keyring"));
@@ -234,7 +151,7 @@ static int conf_set(rados_t cluster, const char *opt, const char *val, bool secr
 	return r;
 }
 
-static int configure(struct rbd_volume *v, const struct rbd_target *t,
+static int configure(struct rbd_volume *v, const struct cb_ceph_target *t,
 		     const json_t *data, const struct cb_open_opts *opts,
 		     struct key_source *src)
 {
@@ -258,7 +175,7 @@ static int configure(struct rbd_volume *v, const struct rbd_target *t,
 	return r < 0 ? -1 : 0;
 }
 
-static void connect_error(int r, const struct rbd_target *t, const struct key_source *src)
+static void connect_error(int r, const struct cb_ceph_target *t, const struct key_source *src)
 {
 	switch (r) {
 	case -ETIMEDOUT:
@@ -276,7 +193,7 @@ static void connect_error(int r, const struct rbd_target *t, const struct key_so
 	}
 }
 
-static int connect_cluster(struct rbd_volume *v, const struct rbd_target *t,
+static int connect_cluster(struct rbd_volume *v, const struct cb_ceph_target *t,
 			   const json_t *data, const struct cb_open_opts *opts)
 {
 	struct key_source src = { "" };
@@ -299,7 +216,7 @@ static int connect_cluster(struct rbd_volume *v, const struct rbd_target *t,
 }
 
 /* what is "pool" or "image"; name is the pool or "pool[/namespace]/image". */
-static void open_error(int r, const struct rbd_target *t, const char *what, const char *name)
+static void open_error(int r, const struct cb_ceph_target *t, const char *what, const char *name)
 {
 	switch (r) {
 	case -ENOENT:
@@ -315,7 +232,7 @@ static void open_error(int r, const struct rbd_target *t, const char *what, cons
 	}
 }
 
-static int open_image(struct rbd_volume *v, const struct rbd_target *t)
+static int open_image(struct rbd_volume *v, const struct cb_ceph_target *t)
 {
 	rbd_image_info_t info;
 	int r;
@@ -351,6 +268,7 @@ static void volume_free(struct rbd_volume *v)
 {
 	int r;
 
+	io_pool_free(v->extent_pool);	/* its threads use the image */
 	if (v->image) {
 		/* Writes back whatever the cache still holds. */
 		r = rbd_close(v->image);
@@ -366,13 +284,16 @@ static void volume_free(struct rbd_volume *v)
 	free(v);
 }
 
+static void run_extents(void *ctx, struct cb_io *io);
+
 static void *rbd_backend_open(const json_t *data, const struct cb_open_opts *opts)
 {
-	struct rbd_target t = { 0 };
+	struct cb_ceph_target t = { 0 };
 	struct rbd_volume *v = NULL;
 
-	if (parse_target(&t, data, opts) == -1)
+	if (cb_ceph_target_parse(&t, data) == -1)
 		goto fail;
+	t.read_only = t.read_only || opts->read_only;
 	v = calloc(1, sizeof *v);
 	if (!v) {
 		cb_set_error(ENOMEM, "out of memory");
@@ -382,12 +303,15 @@ static void *rbd_backend_open(const json_t *data, const struct cb_open_opts *opt
 	pthread_cond_init(&v->idle, NULL);
 	if (connect_cluster(v, &t, data, opts) == -1 || open_image(v, &t) == -1)
 		goto fail;
-	target_free(&t);
+	v->extent_pool = io_pool_new(RBD_EXTENT_THREADS, run_extents, v);
+	if (!v->extent_pool)
+		goto fail;
+	cb_ceph_target_free(&t);
 	return v;
 fail:
 	if (v)
 		volume_free(v);
-	target_free(&t);
+	cb_ceph_target_free(&t);
 	return NULL;
 }
 
@@ -404,16 +328,28 @@ static void rbd_backend_close(void *handle)
 
 /* ---- I/O ---- */
 
+static void inflight_start(struct rbd_volume *v)
+{
+	pthread_mutex_lock(&v->lock);
+	v->inflight++;
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void inflight_done(struct rbd_volume *v)
+{
+	pthread_mutex_lock(&v->lock);
+	if (--v->inflight == 0)
+		pthread_cond_broadcast(&v->idle);
+	pthread_mutex_unlock(&v->lock);
+}
+
 static void req_finish(struct rbd_req *req, int err)
 {
 	struct rbd_volume *v = req->v;
 
 	req->io->complete(req->io, err);
 	free(req);
-	pthread_mutex_lock(&v->lock);
-	if (--v->inflight == 0)
-		pthread_cond_broadcast(&v->idle);
-	pthread_mutex_unlock(&v->lock);
+	inflight_done(v);
 }
 
 static void aio_done(rbd_completion_t c, void *arg);
@@ -480,6 +416,11 @@ static void rbd_backend_submit(void *handle, struct cb_io *io)
 	struct rbd_req *req;
 	int r;
 
+	if (io->op == CB_IO_EXTENTS) {
+		inflight_start(v);
+		io_pool_push(v->extent_pool, io);
+		return;
+	}
 	/* Zeroing that must stay allocated writes real zeroes: not fast. */
 	if (io->op == CB_IO_WRITE_ZEROES && (io->flags & CB_IO_FAST_ZERO) &&
 	    !(io->flags & CB_IO_MAY_TRIM)) {
@@ -499,9 +440,7 @@ static void rbd_backend_submit(void *handle, struct cb_io *io)
 		.flush_next = (io->flags & CB_IO_FUA) && io->op != CB_IO_READ &&
 			      io->op != CB_IO_FLUSH,
 	};
-	pthread_mutex_lock(&v->lock);
-	v->inflight++;
-	pthread_mutex_unlock(&v->lock);
+	inflight_start(v);
 	r = start_aio(req, io->op);
 	if (r < 0)
 		req_finish(req, -r);
@@ -510,9 +449,8 @@ static void rbd_backend_submit(void *handle, struct cb_io *io)
 /* ---- allocation map ---- */
 
 struct extent_walk {
+	struct cb_io *io;
 	uint64_t pos, end;
-	cb_extent_fn fn;
-	void *opaque;
 	bool stopped;
 };
 
@@ -525,7 +463,7 @@ static int report(struct extent_walk *w, uint64_t off, uint64_t end, bool hole)
 	if (off >= end)
 		return 0;
 	w->pos = end;
-	if (w->fn(off, end - off, hole, w->opaque)) {
+	if (w->io->extent(w->io, off, end - off, hole)) {
 		w->stopped = true;
 		return -ECANCELED;
 	}
@@ -541,27 +479,32 @@ static int diff_cb(uint64_t off, size_t len, int exists, void *arg)
 	return r ? r : report(w, off, off + len, !exists);
 }
 
-static int rbd_backend_extents(void *handle, uint64_t offset, uint64_t length,
-			       cb_extent_fn fn, void *opaque)
+/* 0 or an errno value. */
+static int map_extents(struct rbd_volume *v, struct cb_io *io)
 {
-	struct rbd_volume *v = handle;
 	uint64_t window = RBD_EXTENT_OBJECTS * v->obj_size;
-	struct extent_walk w = { .pos = offset, .fn = fn, .opaque = opaque };
+	uint64_t length = io->length < window ? io->length : window;
+	struct extent_walk w = { .io = io, .pos = io->offset, .end = io->offset + length };
 	int r;
 
-	if (length > window)
-		length = window;
-	w.end = offset + length;
 	/* Not whole_object: a partly written object must not read as all data
 	 * or all hole.  With the parent: a clone's unwritten range is data. */
-	r = rbd_diff_iterate2(v->image, NULL, offset, length, 1, 0, diff_cb, &w);
-	if (r < 0 && !w.stopped) {
-		cb_set_error(-r, "rbd: cannot map allocated extents: %s", strerror(-r));
-		return -1;
-	}
+	r = rbd_diff_iterate2(v->image, NULL, io->offset, length, 1, 0, diff_cb, &w);
+	if (r < 0 && !w.stopped)
+		return -r;
 	if (!w.stopped)
 		report(&w, w.pos, w.end, true);
 	return 0;
+}
+
+/* On an extent_pool thread: librbd's diff walk has no asynchronous form
+ * (librbd 16), and it waits for the OSDs. */
+static void run_extents(void *ctx, struct cb_io *io)
+{
+	struct rbd_volume *v = ctx;
+
+	io->complete(io, map_extents(v, io));
+	inflight_done(v);
 }
 
 static void rbd_backend_get_caps(void *handle, struct cb_backend_caps *caps)
@@ -604,6 +547,5 @@ const struct cb_backend_ops cb_rbd_backend = {
 	.open = rbd_backend_open,
 	.get_caps = rbd_backend_get_caps,
 	.submit = rbd_backend_submit,
-	.extents = rbd_backend_extents,
 	.close = rbd_backend_close,
 };
