@@ -1,6 +1,6 @@
 /* Unit tests of backends/ceph_config.c: finding a user's key in Ceph
- * keyrings as people write them, and librados's mon_host from the
- * "hosts" and "ports" lists of Cinder's connection_info. */
+ * keyrings as people write them, librados's mon_host from the "hosts" and
+ * "ports" lists of Cinder's connection_info, and the image and user. */
 #include <config.h>
 
 #include <errno.h>
@@ -230,6 +230,95 @@ static void test_mon_empty_hosts(void **state)
 	assert_mon_error("{\"hosts\": [\"h\", null]}", "\"hosts\"[1] is not a host name");
 }
 
+/* Parses data_text into t (zeroed first); the result of the parse. */
+static int target(struct cb_ceph_target *t, json_t **data, const char *data_text)
+{
+	json_error_t err;
+
+	memset(t, 0, sizeof *t);
+	*data = json_loads(data_text, 0, &err);
+	if (!*data)
+		fail_msg("bad test JSON %s: %s", data_text, err.text);
+	return cb_ceph_target_parse(t, *data);
+}
+
+#define MONS "\"hosts\": [\"127.0.0.1\"], \"ports\": [\"6789\"]"
+
+static void test_target_good(void **state)
+{
+	static const struct {
+		const char *data, *pool, *ns, *image, *cluster, *entity;
+		bool auth, read_only;
+	} cases[] = {
+		/* As the lab's Cinder sends it (shared/reference/lab.md). */
+		{ "{\"name\": \"volumes/volume-1\", " MONS ", \"cluster_name\": \"ceph\", "
+		  "\"auth_enabled\": true, \"auth_username\": \"cinder\", \"access_mode\": \"rw\"}",
+		  "volumes", "", "volume-1", "ceph", "client.cinder", true, false },
+		{ "{\"name\": \"p/ns/img\", " MONS ", \"auth_enabled\": false, "
+		  "\"access_mode\": \"ro\", \"cluster_name\": \"backup\"}",
+		  "p", "ns", "img", "backup", "client.admin", false, true },
+		/* A user named with its type; no auth_enabled means cephx. */
+		{ "{\"name\": \"p/i\", " MONS ", \"auth_username\": \"client.cinder\"}",
+		  "p", "", "i", "ceph", "client.cinder", true, false },
+	};
+	struct cb_ceph_target t;
+	json_t *data;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (target(&t, &data, cases[i].data) == -1)
+			fail_msg("%s: %s", cases[i].data, cb_get_error());
+		assert_string_equal(t.pool, cases[i].pool);
+		assert_string_equal(t.ns, cases[i].ns);
+		assert_string_equal(t.image, cases[i].image);
+		assert_string_equal(t.cluster, cases[i].cluster);
+		assert_string_equal(t.entity, cases[i].entity);
+		assert_string_equal(t.mon_host, "127.0.0.1:6789");
+		assert_int_equal(t.auth, cases[i].auth);
+		assert_int_equal(t.read_only, cases[i].read_only);
+		cb_ceph_target_free(&t);
+		json_decref(data);
+	}
+}
+
+/* The parse of data_text fails with EINVAL, saying what. */
+static void assert_target_error(const char *data_text, const char *what)
+{
+	struct cb_ceph_target t;
+	json_t *data;
+
+	assert_int_equal(target(&t, &data, data_text), -1);
+	assert_int_equal(cb_get_errno(), EINVAL);
+	if (!strstr(cb_get_error(), what))
+		fail_msg("%s: \"%s\" does not say %s", data_text, cb_get_error(), what);
+	cb_ceph_target_free(&t);
+	json_decref(data);
+}
+
+static void test_target_bad(void **state)
+{
+	static const char *const bad_names[] = {
+		"volumes", "/img", "p/", "p//i", "p/a/b/c", "/", "",
+	};
+	char text[256];
+	char user[300];
+	char long_text[sizeof user + 128];
+
+	for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+		snprintf(text, sizeof text, "{\"name\": \"%s\", " MONS ", "
+			 "\"auth_username\": \"c\"}", bad_names[i]);
+		assert_target_error(text, "not \"pool/image\" or \"pool/namespace/image\"");
+	}
+	assert_target_error("{" MONS ", \"auth_username\": \"c\"}", "no \"name\" string");
+	assert_target_error("{\"name\": \"p/i\", \"auth_username\": \"c\"}", "no \"hosts\"");
+	assert_target_error("{\"name\": \"p/i\", " MONS ", \"auth_enabled\": true}",
+			    "no \"auth_username\"");
+	memset(user, 'u', sizeof user - 1);
+	user[sizeof user - 1] = '\0';
+	snprintf(long_text, sizeof long_text, "{\"name\": \"p/i\", " MONS ", "
+		 "\"auth_username\": \"%s\"}", user);
+	assert_target_error(long_text, "\"auth_username\" is too long");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +337,8 @@ int main(void)
 		cmocka_unit_test(test_mon_bad_ports),
 		cmocka_unit_test(test_mon_missing_ports),
 		cmocka_unit_test(test_mon_empty_hosts),
+		cmocka_unit_test(test_target_good),
+		cmocka_unit_test(test_target_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
