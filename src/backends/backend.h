@@ -70,7 +70,7 @@ struct cb_backend_caps {
 	bool can_zero;
 	bool can_fast_zero;
 	bool can_cache;
-	bool can_extents;
+	bool can_extents;	/* submit takes CB_IO_EXTENTS */
 	/* Data written through one handle is visible to reads through any
 	 * other connection to the same backend once acknowledged: the
 	 * condition for advertising NBD_FLAG_CAN_MULTI_CONN. */
@@ -85,7 +85,8 @@ struct cb_open_opts {
 	 * "<backend>.<name>", e.g. {"rbd.keyring": "/etc/ceph/x.keyring"}.
 	 * Each backend reads its own (cb_backend_option) and ignores the
 	 * others', so one set can serve volumes of any type; keys no backend
-	 * declares are refused (cb_backend_options_check). */
+	 * declares are refused (cb_backend_options_check).  Read during
+	 * open() only: the caller may free them once it returns. */
 	const json_t *options;
 };
 
