@@ -37,7 +37,8 @@ expect_status() {
 run export --help
 [ $RC -eq 0 ] || fail "export --help: exit $RC"
 for opt in --connection-info --nbd unix:PATH tcp:HOST:PORT --fuse --loop --read-only \
-	--direct-io --export-name --pidfile --foreground --verbose 'Exit status'; do
+	--direct-io --export-name --pidfile --backend-option rbd.keyring --foreground --verbose \
+	'Exit status'; do
 	grep -qF -- "$opt" "$T/out" || fail "export --help does not mention $opt"
 done
 [ ! -s "$T/err" ] || fail "export --help wrote to stderr"
@@ -65,6 +66,18 @@ expect_status 2 "unexpected argument 'extra'" export "${CIA[@]}" "${NBD[@]}" ext
 expect_status 2 'export-name' export "${CIA[@]}" "${NBD[@]}" \
 	--export-name "$(head -c 4097 /dev/zero | tr '\0' n)"
 grep -q "Try 'cinder-brick export --help'" "$T/err" || fail "usage errors do not point to --help"
+# Backend options: a typo is refused before anything is opened, naming the
+# key and what its backend takes.
+expect_status 2 "unknown backend option 'rbd.keyrnig': rbd takes keyring" \
+	export "${CIA[@]}" "${NBD[@]}" --backend-option rbd.keyrnig=/etc/x --pidfile "$T/pid"
+expect_status 2 "no backend is called 'rdb' \(backends: file, rbd\)" \
+	export "${CIA[@]}" "${NBD[@]}" --backend-option rdb.keyring=/etc/x --pidfile "$T/pid"
+expect_status 2 "'keyring' is not BACKEND.NAME" \
+	export "${CIA[@]}" "${NBD[@]}" --backend-option keyring=/etc/x --pidfile "$T/pid"
+expect_status 2 "takes NAME=VALUE, not 'rbd.keyring'" \
+	export "${CIA[@]}" "${NBD[@]}" --backend-option rbd.keyring --pidfile "$T/pid"
+expect_status 2 "'rbd.keyring' is empty" export "${CIA[@]}" "${NBD[@]}" --rbd-keyring '' \
+	--pidfile "$T/pid"
 
 # --- runtime errors: exit 1, with a message naming the problem
 make_ci "$T/no/such/volume" "$T/ci-missing.json"
@@ -129,6 +142,12 @@ timeout 60 nbdinfo --size "nbd+unix:///?socket=$SOCK" > /dev/null || fail "serve
 kill -INT "$pid"
 wait_gone "$pid" || fail "daemon did not exit within 30s of SIGINT"
 [ ! -e "$T/pid" ] && [ ! -e "$SOCK" ] || fail "pidfile or socket left behind after SIGINT"
+
+# Options of another backend than the volume's are no concern of its own.
+run export "${CIA[@]}" "${NBD[@]}" --pidfile "$T/pid" --backend-option rbd.keyring=/nonexistent
+[ $RC -eq 0 ] || { cat "$T/err" >&2; fail "a local volume with an rbd option: exit $RC"; }
+SERVER_PIDS+=("$(cat "$T/pid")")
+stop_server "$(cat "$T/pid")"
 
 # The connection info can come from stdin.
 # shellcheck disable=SC2217 # run is a function that passes stdin on

@@ -4,7 +4,8 @@
 # keyring inline and without it (/etc/ceph/ceph.client.cinder.keyring).
 # Data in and out with nbdcopy, cross-checked with "rbd export"; qemu-io
 # patterns; fio verify at QD32 on one and on four connections; coherence
-# between connections; the allocation map after discard and zeroing; FUA;
+# between connections; the allocation map after discard and zeroing, and
+# block status that does not hold up the reads behind it; FUA;
 # read-only opens; and the errors for a missing key, a wrong key, a missing
 # image and unreachable monitors.  Skipped (exit 77) when no lab Ceph runs.
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
@@ -201,6 +202,38 @@ for off in (8 * MiB, 12 * MiB - 1, 16 * MiB, 20 * MiB - 1, 200 * MiB):
 for off in (0, 4 * MiB, 12 * MiB, 20 * MiB, 24 * MiB, 40 * MiB):
     assert not state(off) & 1, "%d should be data: %s" % (off, m)
 ' "$T/map.json" || fail "allocation map after discard"
+# Block status is a round trip to the OSDs for every object in its range,
+# and must not hold up the requests behind it on the same connection:
+# reads sent after many maps complete while maps are still running.  A
+# server that maps on its connection thread answers every map first.
+nbd_py "$NBD_URI" '
+h = nbd.NBD()
+h.add_meta_context(nbd.CONTEXT_BASE_ALLOCATION)
+h.connect_uri(sys.argv[1])
+size, MAPS, READS = h.get_size(), 32, 32
+order, mapped = [], []
+def done(what):
+    def cb(err):
+        order.append(what)
+        return 1
+    return cb
+def on_map(ctx, off, entries, err):
+    mapped.append(sum(entries[0::2]))
+    return 0
+for i in range(MAPS):
+    h.aio_block_status(size, 0, on_map, done("map"))
+bufs = [nbd.Buffer(4096) for i in range(READS)]
+for i in range(READS):
+    h.aio_pread(bufs[i], i * 2**20, done("read"))
+while h.aio_in_flight() > 0:
+    h.poll(-1)
+assert order.count("map") == MAPS and order.count("read") == READS, order
+assert len(mapped) == MAPS and min(mapped) > 0, mapped
+last_read = max(i for i, what in enumerate(order) if what == "read")
+maps_before = order[:last_read].count("map")
+print("# maps done before the last read: %d of %d" % (maps_before, MAPS), file=sys.stderr)
+assert maps_before < MAPS, "every map was answered before the reads sent after them"
+' || fail "block status held up the reads behind it"
 # FUA and the flush reached the OSDs: Ceph sees them without our close.
 [ "$(lab_rbd export --no-progress "$IMG" - 2> /dev/null | head -c $((40 * MiB + 4096)) |
 	tail -c 4096 | tr -d F | wc -c)" = 0 ] || fail "rbd export does not show the FUA write"
@@ -255,6 +288,12 @@ if "$CINDER_BRICK" export --help 2>&1 | grep -q -- --rbd-keyring; then
 		--rbd-keyring "$T/bad.keyring" && fail "--rbd-keyring with a wrong key was accepted"
 	grep -q "refused client.cinder.*$T/bad.keyring" "$SERVER_ERR" ||
 		fail "--rbd-keyring: $(cat "$SERVER_ERR")"
+	# The generic form of the same option.
+	CONN_INFO=$T/ci-inline.json try_server --nbd "unix:$T/never.sock" \
+		--backend-option "rbd.keyring=$T/bad.keyring" &&
+		fail "--backend-option rbd.keyring= with a wrong key was accepted"
+	grep -q "refused client.cinder.*$T/bad.keyring" "$SERVER_ERR" ||
+		fail "--backend-option rbd.keyring=: $(cat "$SERVER_ERR")"
 else
 	note "the CLI has no --rbd-keyring yet: not tested"
 fi

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <semaphore.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,121 @@ const struct cb_backend_ops *const cb_backends[] = {
 	NULL,
 };
 
+/* Room for "<backend>.<name>": both are short words of ours. */
+#define OPTION_KEY_MAX 128
+
+/* "keyring, id": what ops takes, for messages. */
+static void option_names(const struct cb_backend_ops *ops, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (const struct cb_backend_option *o = ops->options; o && o->name && used < len; o++)
+		used += snprintf(buf + used, len - used, "%s%s", used ? ", " : "", o->name);
+}
+
+static void backend_names(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; cb_backends[i] && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+				 cb_backends[i]->name);
+}
+
+static const struct cb_backend_ops *backend_named(const char *name, size_t len)
+{
+	for (size_t i = 0; cb_backends[i]; i++)
+		if (strlen(cb_backends[i]->name) == len &&
+		    memcmp(cb_backends[i]->name, name, len) == 0)
+			return cb_backends[i];
+	return NULL;
+}
+
+static const struct cb_backend_option *declared(const struct cb_backend_ops *ops,
+						 const char *name)
+{
+	for (const struct cb_backend_option *o = ops->options; o && o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+const struct cb_backend_option *cb_backend_option_find(const char *key,
+							const struct cb_backend_ops **ops_out)
+{
+	const char *dot = strchr(key, '.');
+	const struct cb_backend_ops *ops;
+	const struct cb_backend_option *o;
+	char names[256];
+
+	if (!dot || dot == key || !dot[1]) {
+		backend_names(names, sizeof names);
+		cb_set_error(EINVAL, "backend option '%s' is not BACKEND.NAME "
+			     "(backends: %s)", key, names);
+		return NULL;
+	}
+	ops = backend_named(key, dot - key);
+	if (!ops) {
+		backend_names(names, sizeof names);
+		cb_set_error(EINVAL, "unknown backend option '%s': no backend is called "
+			     "'%.*s' (backends: %s)", key, (int)(dot - key), key, names);
+		return NULL;
+	}
+	o = declared(ops, dot + 1);
+	if (!o) {
+		option_names(ops, names, sizeof names);
+		cb_set_error(EINVAL, "unknown backend option '%s': %s takes %s", key,
+			     ops->name, *names ? names : "no options");
+		return NULL;
+	}
+	if (ops_out)
+		*ops_out = ops;
+	return o;
+}
+
+int cb_backend_options_check(const json_t *options)
+{
+	const char *key;
+	json_t *value;
+
+	if (!options)
+		return 0;
+	if (!json_is_object(options)) {
+		cb_set_error(EINVAL, "the backend options are not a JSON object");
+		return -1;
+	}
+	/* jansson's iterators take no const, and only read here. */
+	json_object_foreach((json_t *)options, key, value) {
+		const struct cb_backend_option *o = cb_backend_option_find(key, NULL);
+
+		if (!o)
+			return -1;
+		if (!json_is_string(value)) {
+			cb_set_error(EINVAL, "backend option '%s' is not a string", key);
+			return -1;
+		}
+		if (o->path && !*json_string_value(value)) {
+			cb_set_error(EINVAL, "backend option '%s' is empty: it names a file", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const char *cb_backend_option(const struct cb_open_opts *o, const struct cb_backend_ops *ops,
+			      const char *name)
+{
+	char key[OPTION_KEY_MAX];
+
+	if (!o->options)
+		return NULL;
+	if ((size_t)snprintf(key, sizeof key, "%s.%s", ops->name, name) >= sizeof key)
+		return NULL;
+	return json_string_value(json_object_get(o->options, key));
+}
+
 struct cb_backend *cb_backend_open(const json_t *connection_info,
 				   const struct cb_open_opts *opts)
 {
@@ -23,7 +139,7 @@ struct cb_backend *cb_backend_open(const json_t *connection_info,
 	const json_t *data = cb_connection_info_data(connection_info);
 	struct cb_backend *b;
 
-	if (!ops)
+	if (!ops || cb_backend_options_check(opts->options) == -1)
 		return NULL;
 	if (!json_is_object(data)) {
 		cb_set_error(EINVAL, "connection_info has no \"data\" object");

@@ -5,11 +5,13 @@
  * struct cb_io (usually embedded in its own request structure), submits it,
  * and the backend calls io->complete exactly once, from any thread, possibly
  * before submit() returns.  Synchronous backends simply complete inline;
- * librbd and libiscsi complete from their own event threads.
+ * librbd and libiscsi complete from their own event threads.  The
+ * allocation map is a request like the others (CB_IO_EXTENTS): for a
+ * network backend it is a round trip, which must not stall the submitter.
  *
  * Callers guarantee that offset + length lies within the volume, that
  * writes are not sent to a read-only backend, and that each op is only sent
- * when the matching capability is set.
+ * when the matching capability is set (can_extents for CB_IO_EXTENTS).
  */
 #ifndef CB_BACKEND_H
 #define CB_BACKEND_H
@@ -26,12 +28,14 @@ enum cb_io_op {
 	CB_IO_TRIM,
 	CB_IO_WRITE_ZEROES,
 	CB_IO_CACHE,		/* prefetch; completes without data */
+	CB_IO_EXTENTS,		/* allocation map, reported through io->extent */
 };
 
 /* Flags for struct cb_io.flags. */
 #define CB_IO_FUA		(1u << 0)	/* write/trim/zero durable on completion */
 #define CB_IO_MAY_TRIM		(1u << 1)	/* write_zeroes may deallocate */
 #define CB_IO_FAST_ZERO		(1u << 2)	/* write_zeroes: fail with ENOTSUP rather than be slow */
+#define CB_IO_ONE_EXTENT	(1u << 3)	/* extents: only the first one is wanted */
 
 struct cb_io {
 	enum cb_io_op op;
@@ -39,6 +43,16 @@ struct cb_io {
 	uint64_t offset;
 	uint32_t length;
 	void *buf;		/* READ: filled; WRITE: source; else unused */
+	/* EXTENTS: reports [offset, offset+length) as runs of data or holes
+	 * (which read as zeroes), in order, each starting where the last one
+	 * ended and the first at io->offset.  Called from the thread that
+	 * runs the request (the submitter's, when the backend answers inline;
+	 * else one of its own), never concurrently for one request, and every
+	 * call returns before complete is called.  Returning non-zero ends the
+	 * walk, and the request completes with 0.  A backend may stop short of
+	 * the end (a client asks again for the rest), but one that completes
+	 * with 0 has reported at least one extent. */
+	int (*extent)(struct cb_io *io, uint64_t offset, uint64_t length, bool hole);
 	/* err is 0 or a positive errno value. */
 	void (*complete)(struct cb_io *io, int err);
 	struct cb_io *next;	/* private to the backend while in flight */
@@ -56,7 +70,7 @@ struct cb_backend_caps {
 	bool can_zero;
 	bool can_fast_zero;
 	bool can_cache;
-	bool can_extents;
+	bool can_extents;	/* submit takes CB_IO_EXTENTS */
 	/* Data written through one handle is visible to reads through any
 	 * other connection to the same backend once acknowledged: the
 	 * condition for advertising NBD_FLAG_CAN_MULTI_CONN. */
@@ -67,25 +81,34 @@ struct cb_backend_caps {
 struct cb_open_opts {
 	bool read_only;
 	bool direct_io;		/* bypass the host page cache where possible */
-	/* rbd: a Ceph keyring file to take the user's key from, instead of
-	 * connection_info's "keyring" or /etc/ceph/<cluster>.client.<user>.keyring. */
-	const char *rbd_keyring;
+	/* Backend-specific settings, or NULL: a JSON object of strings keyed
+	 * "<backend>.<name>", e.g. {"rbd.keyring": "/etc/ceph/x.keyring"}.
+	 * Each backend reads its own (cb_backend_option) and ignores the
+	 * others', so one set can serve volumes of any type; keys no backend
+	 * declares are refused (cb_backend_options_check).  Read during
+	 * open() only: the caller may free them once it returns. */
+	const json_t *options;
 };
 
-/* Reports one extent; return non-zero to stop the walk. */
-typedef int (*cb_extent_fn)(uint64_t offset, uint64_t length, bool hole, void *opaque);
+/* One setting a backend takes in cb_open_opts.options. */
+struct cb_backend_option {
+	const char *name;	/* without the "<backend>." prefix */
+	const char *help;	/* one line, for --help and error messages */
+	bool secret;		/* never echoed: not in messages, logs or argv */
+	bool path;		/* names a file: relative to the opener's directory */
+};
 
 struct cb_backend_ops {
 	const char *name;
 	/* NULL-terminated list of driver_volume_type values handled. */
 	const char *const *volume_types;
+	/* The settings open() reads from cb_open_opts.options, terminated by
+	 * a NULL name; NULL for none. */
+	const struct cb_backend_option *options;
 	/* data is connection_info["data"].  Returns NULL and sets the error. */
 	void *(*open)(const json_t *data, const struct cb_open_opts *opts);
 	void (*get_caps)(void *handle, struct cb_backend_caps *caps);
 	void (*submit)(void *handle, struct cb_io *io);
-	/* Optional: synchronous allocation map of [offset, offset+length). */
-	int (*extents)(void *handle, uint64_t offset, uint64_t length,
-		       cb_extent_fn fn, void *opaque);
 	/* Optional: a file descriptor from which [offset, offset+length) can
 	 * be sent as it is, at the same offset, and now, without waiting for a
 	 * disk; -1 when it cannot.  Lets a server send large reads with
@@ -111,6 +134,22 @@ struct cb_backend {
 struct cb_backend *cb_backend_open(const json_t *connection_info,
 				   const struct cb_open_opts *opts);
 void cb_backend_close(struct cb_backend *b);
+
+/* 0 when options is NULL or an object whose every key is "<backend>.<name>"
+ * for a backend of this build and an option it declares, with a string
+ * value (non-empty for a path); else -1 with EINVAL and a message that
+ * names the key and what its backend takes, never the value.  Lets a
+ * caller reject a typo before it contacts anything; cb_backend_open
+ * checks again. */
+int cb_backend_options_check(const json_t *options);
+/* The declaration of key ("rbd.keyring"), or NULL with the error set as
+ * by cb_backend_options_check; *ops (if not NULL) is its backend. */
+const struct cb_backend_option *cb_backend_option_find(const char *key,
+							const struct cb_backend_ops **ops);
+/* For backends: the value of ops's option name ("keyring") in o, or NULL
+ * when it is not given. */
+const char *cb_backend_option(const struct cb_open_opts *o, const struct cb_backend_ops *ops,
+			      const char *name);
 
 static inline void cb_backend_submit(struct cb_backend *b, struct cb_io *io)
 {

@@ -172,6 +172,40 @@ static int do_flush(struct file_volume *f)
 	return fdatasync(f->fd) == -1 ? errno : 0;
 }
 
+/* Runs inline on the submitting thread (file_submit), unlike a read: SEEK_DATA
+ * and SEEK_HOLE read no data, only the filesystem's extent map, which is in
+ * memory for a file in use (a metadata read at worst), so the answer costs
+ * less than the hop to a pool thread would.  Each answer is a whole run of
+ * one state, so one lseek pair is enough for CB_IO_ONE_EXTENT.  0 or an
+ * errno value. */
+static int file_extents(struct file_volume *f, struct cb_io *io)
+{
+	uint64_t offset = io->offset, end = io->offset + io->length;
+
+	while (offset < end) {
+		off_t data = lseek(f->fd, offset, SEEK_DATA);
+		off_t next;
+		bool hole;
+
+		if (data == -1 && errno != ENXIO)
+			return errno;
+		hole = data == -1 || (uint64_t)data > offset;
+		if (hole) {
+			next = data == -1 ? (off_t)end : data;
+		} else {
+			next = lseek(f->fd, offset, SEEK_HOLE);
+			if (next == -1)
+				return errno;
+		}
+		if ((uint64_t)next > end)
+			next = end;
+		if (io->extent(io, offset, next - offset, hole) || (io->flags & CB_IO_ONE_EXTENT))
+			break;
+		offset = next;
+	}
+	return 0;
+}
+
 static int run_blocking(struct file_volume *f, struct cb_io *io)
 {
 	int err;
@@ -194,6 +228,8 @@ static int run_blocking(struct file_volume *f, struct cb_io *io)
 	case CB_IO_CACHE:
 		posix_fadvise(f->fd, io->offset, io->length, POSIX_FADV_WILLNEED);
 		return 0;
+	case CB_IO_EXTENTS:
+		return file_extents(f, io);
 	}
 	return EINVAL;
 }
@@ -245,6 +281,10 @@ static void file_submit(void *handle, struct cb_io *io)
 {
 	struct file_volume *f = handle;
 
+	if (io->op == CB_IO_EXTENTS) {	/* inline: see file_extents */
+		io->complete(io, run_blocking(f, io));
+		return;
+	}
 	if (!f->direct_io && io->length <= FILE_INLINE_MAX && try_inline(f, io))
 		return;
 	io_pool_push(f->pool, io);
@@ -277,40 +317,6 @@ static int file_write_fd(void *handle, uint64_t offset, uint32_t length)
 	(void)offset;
 	(void)length;
 	return f->direct_io || f->read_only ? -1 : f->fd;
-}
-
-static int file_extents(void *handle, uint64_t offset, uint64_t length,
-			cb_extent_fn fn, void *opaque)
-{
-	struct file_volume *f = handle;
-	uint64_t end = offset + length;
-
-	while (offset < end) {
-		off_t data = lseek(f->fd, offset, SEEK_DATA);
-		off_t next;
-		bool hole;
-
-		if (data == -1 && errno != ENXIO) {
-			cb_set_error_errno(errno, "lseek SEEK_DATA");
-			return -1;
-		}
-		hole = data == -1 || (uint64_t)data > offset;
-		if (hole) {
-			next = data == -1 ? (off_t)end : data;
-		} else {
-			next = lseek(f->fd, offset, SEEK_HOLE);
-			if (next == -1) {
-				cb_set_error_errno(errno, "lseek SEEK_HOLE");
-				return -1;
-			}
-		}
-		if ((uint64_t)next > end)
-			next = end;
-		if (fn(offset, next - offset, hole, opaque))
-			break;
-		offset = next;
-	}
-	return 0;
 }
 
 static int open_device(const char *path, const struct cb_open_opts *opts)
@@ -430,7 +436,6 @@ const struct cb_backend_ops cb_file_backend = {
 	.open = file_open,
 	.get_caps = file_get_caps,
 	.submit = file_submit,
-	.extents = file_extents,
 	.read_fd = file_read_fd,
 	.write_fd = file_write_fd,
 	.close = file_close,

@@ -2,9 +2,10 @@
  *
  * Serves Cinder's "rbd" driver_volume_type.  Everything needed to reach
  * the cluster comes from connection_info (monitors, user, pool/image) and a
- * key; no ceph.conf is read, so a stray config on the host cannot redirect
- * or reconfigure the client.  Requests go straight to librbd and complete
- * from its callback threads.
+ * key (parsed by ceph_config.c); no ceph.conf is read, so a stray config on
+ * the host cannot redirect or reconfigure the client.  Requests go straight
+ * to librbd and complete from its callback threads; allocation maps, which
+ * librbd only walks synchronously, run on a few threads of our own.
  *
  * One image handle serves every NBD connection, so all of them see one
  * librbd cache: writes acknowledged on one connection are visible to reads
@@ -13,7 +14,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +25,8 @@
 #include <rbd/librbd.h>
 
 #include "backend.h"
+#include "ceph_config.h"
+#include "io_pool.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -37,8 +39,11 @@
 /* An allocation query lists every object in its range: bound the cost of
  * one NBD_CMD_BLOCK_STATUS (the client asks again for the rest). */
 #define RBD_EXTENT_OBJECTS 64
-#define KEY_MAX 128
-#define KEYRING_FILE_MAX (64u << 10)
+/* Threads for allocation queries, which librbd only answers synchronously:
+ * enough for a few clients mapping at once. */
+#define RBD_EXTENT_THREADS 4
+/* Room for the names of the keyring files tried, in messages. */
+#define KEYRING_PATH_MAX 512
 
 struct rbd_volume {
 	rados_t cluster;
@@ -50,7 +55,8 @@ struct rbd_volume {
 
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
-	unsigned inflight;
+	unsigned inflight;	/* requests not yet completed, extents included */
+	struct io_pool *extent_pool;
 };
 
 /* One request in flight in librbd. */
@@ -60,292 +66,18 @@ struct rbd_req {
 	bool flush_next;	/* FUA: flush once the write itself is done */
 };
 
-/* What connection_info data says about where the image lives. */
-struct rbd_target {
-	const char *spec;	/* "name" as given, for messages */
-	char *name;		/* owns pool, ns and image */
-	const char *pool;
-	const char *ns;		/* "" for the default namespace */
-	const char *image;
-	const char *cluster;
-	char entity[256];	/* client.<auth_username> */
-	bool auth;
-	char *mon_host;
-	bool read_only;
-};
-
 /* Where the key came from, for error messages (never the key itself). */
 struct key_source {
-	char what[300];
+	char what[sizeof "the keyring file " + KEYRING_PATH_MAX];
 };
 
-/* ---- connection_info ---- */
-
-static int split_name(struct rbd_target *t, const char *name)
-{
-	char *first, *last;
-
-	t->spec = name;
-	t->name = strdup(name);
-	if (!t->name) {
-		cb_set_error(ENOMEM, "out of memory");
-		return -1;
-	}
-	first = strchr(t->name, '/');
-	last = strrchr(t->name, '/');
-	/* Non-empty parts, and at most one '/' between pool and image. */
-	if (!first || first == t->name || !last[1] ||
-	    (first != last && (last == first + 1 || strchr(first + 1, '/') != last))) {
-		cb_set_error(EINVAL, "connection_info \"name\" is \"%s\", not "
-			     "\"pool/image\" or \"pool/namespace/image\"", name);
-		return -1;
-	}
-	*first = '\0';
-	*last = '\0';
-	t->pool = t->name;
-	t->ns = first == last ? "" : first + 1;
-	t->image = last + 1;
-	return 0;
-}
-
-/* Cinder sends ports as strings; accept numbers too. */
-static int port_text(const json_t *port, char *buf, size_t len)
-{
-	const char *s = json_string_value(port);
-	long long n;
-	char *end;
-
-	if (json_is_integer(port)) {
-		n = json_integer_value(port);
-	} else if (s) {
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (errno || end == s || *end)
-			n = -1;
-	} else {
-		n = -1;
-	}
-	if (n <= 0 || n > 65535)
-		return -1;
-	snprintf(buf, len, "%lld", n);
-	return 0;
-}
-
-/* Appends "host:port" to out; an IPv6 literal needs brackets first. */
-static void append_mon(char *out, const char *host, const char *port)
-{
-	bool v6 = strchr(host, ':') && host[0] != '[';
-
-	if (*out)
-		strcat(out, ",");
-	strcat(out, v6 ? "[" : "");
-	strcat(out, host);
-	strcat(out, v6 ? "]" : "");
-	if (port) {
-		strcat(out, ":");
-		strcat(out, port);
-	}
-}
-
-/* "h1:p1,h2:p2" from the parallel "hosts" and "ports" lists. */
-static int build_mon_host(struct rbd_target *t, const json_t *data)
-{
-	const json_t *hosts = json_object_get(data, "hosts");
-	const json_t *ports = json_object_get(data, "ports");
-	size_t i, len = 1;
-	const json_t *h;
-
-	if (!json_is_array(hosts) || json_array_size(hosts) == 0) {
-		cb_set_error(EINVAL, "connection_info data has no \"hosts\" list: "
-			     "the Ceph monitors are needed to reach the cluster");
-		return -1;
-	}
-	json_array_foreach(hosts, i, h) {
-		if (!json_string_value(h) || !*json_string_value(h)) {
-			cb_set_error(EINVAL, "connection_info \"hosts\"[%zu] is not a host name", i);
-			return -1;
-		}
-		len += strlen(json_string_value(h)) + sizeof "[]:65535,";
-	}
-	t->mon_host = calloc(1, len);
-	if (!t->mon_host) {
-		cb_set_error(ENOMEM, "out of memory");
-		return -1;
-	}
-	json_array_foreach(hosts, i, h) {
-		const json_t *p = json_array_get(ports, i);
-		char port[8];
-
-		if (p && port_text(p, port, sizeof port) == -1) {
-			cb_set_error(EINVAL, "connection_info \"ports\"[%zu] is not a port number", i);
-			return -1;
-		}
-		append_mon(t->mon_host, json_string_value(h), p ? port : NULL);
-	}
-	return 0;
-}
-
-static int parse_target(struct rbd_target *t, const json_t *data,
-			const struct cb_open_opts *opts)
-{
-	const char *name = json_string_value(json_object_get(data, "name"));
-	const char *user = json_string_value(json_object_get(data, "auth_username"));
-	const char *mode = json_string_value(json_object_get(data, "access_mode"));
-	const json_t *auth = json_object_get(data, "auth_enabled");
-
-	if (!name) {
-		cb_set_error(EINVAL, "connection_info data has no \"name\" string (pool/image)");
-		return -1;
-	}
-	if (split_name(t, name) == -1 || build_mon_host(t, data) == -1)
-		return -1;
-	t->cluster = json_string_value(json_object_get(data, "cluster_name"));
-	if (!t->cluster || !*t->cluster)
-		t->cluster = "ceph";
-	/* Cinder always says; if it does not, cephx is the safe guess. */
-	t->auth = !json_is_false(auth);
-	if (!user || !*user) {
-		if (t->auth) {
-			cb_set_error(EINVAL, "connection_info data has auth_enabled but "
-				     "no \"auth_username\": which Ceph user?");
-			return -1;
-		}
-		user = "admin";		/* librados's own default */
-	}
-	if (strncmp(user, "client.", 7) == 0)
-		user += 7;
-	if ((size_t)snprintf(t->entity, sizeof t->entity, "client.%s", user) >= sizeof t->entity) {
-		cb_set_error(EINVAL, "connection_info \"auth_username\" is too long");
-		return -1;
-	}
-	t->read_only = opts->read_only || (mode && strcmp(mode, "ro") == 0);
-	return 0;
-}
-
-static void target_free(struct rbd_target *t)
-{
-	free(t->name);
-	free(t->mon_host);
-}
-
 /* ---- keys ---- */
-
-static const char *skip_blanks(const char *s, const char *end)
-{
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	return s;
-}
-
-static const char *trim_end(const char *s, const char *end)
-{
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-		end--;
-	return end;
-}
-
-static bool is_base64(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", s[i]))
-			return false;
-	return len > 0;
-}
-
-/* The section header [name] on one line equals entity. */
-static bool section_is(const char *s, const char *end, const char *entity)
-{
-	const char *close = memchr(s, ']', end - s);
-
-	if (!close)
-		return false;
-	s = skip_blanks(s + 1, close);
-	close = trim_end(s, close);
-	return (size_t)(close - s) == strlen(entity) && memcmp(s, entity, close - s) == 0;
-}
-
-/* "key = VALUE" on one line: copies VALUE into key[KEY_MAX]. */
-static bool key_line(const char *s, const char *end, char *key)
-{
-	size_t len;
-
-	if (end - s < 3 || memcmp(s, "key", 3) != 0)
-		return false;
-	s = skip_blanks(s + 3, end);
-	if (s == end || *s != '=')
-		return false;
-	s = skip_blanks(s + 1, end);
-	len = end - s;
-	if (len >= KEY_MAX || !is_base64(s, len))
-		return false;
-	memcpy(key, s, len);
-	key[len] = '\0';
-	return true;
-}
-
-/* Finds the key of entity in keyring text (Ceph's INI-style format). */
-static bool keyring_lookup(const char *text, const char *entity, char *key)
-{
-	bool in_section = false;
-
-	while (*text) {
-		const char *eol = strchrnul(text, '\n');
-		const char *s = skip_blanks(text, eol);
-		const char *e = trim_end(s, eol);
-
-		if (s < e && *s == '[')
-			in_section = section_is(s, e, entity);
-		else if (in_section && key_line(s, e, key))
-			return true;
-		text = *eol ? eol + 1 : eol;
-	}
-	return false;
-}
-
-/* Reads a keyring file: 0 with the key, else -1 with errno set (ENOKEY
- * for a file without entity's key).  Plain read(2), so that no stdio
- * buffer is left holding key material. */
-static int keyring_file_lookup(const char *path, const char *entity, char *key)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-	char *text;
-	int err = 0;
-
-	if (fd == -1)
-		return -1;
-	text = malloc(KEYRING_FILE_MAX + 1);
-	if (!text) {
-		close(fd);
-		errno = ENOMEM;
-		return -1;
-	}
-	while (n < KEYRING_FILE_MAX) {
-		ssize_t r = read(fd, text + n, KEYRING_FILE_MAX - n);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			err = r ? errno : 0;
-			break;
-		}
-		n += r;
-	}
-	close(fd);
-	text[n] = '\0';
-	if (!err && !keyring_lookup(text, entity, key))
-		err = ENOKEY;
-	explicit_bzero(text, n);
-	free(text);
-	errno = err;
-	return err ? -1 : 0;
-}
 
 static int key_from_file(const char *path, const char *entity, char *key,
 			 struct key_source *src)
 {
 	snprintf(src->what, sizeof src->what, "the keyring file %s", path);
-	if (keyring_file_lookup(path, entity, key) == 0)
+	if (cb_ceph_keyring_file_lookup(path, entity, key) == 0)
 		return 0;
 	if (errno == ENOKEY)
 		cb_set_error(ENOKEY, "%s has no key for %s", path, entity);
@@ -357,17 +89,18 @@ static int key_from_file(const char *path, const char *entity, char *key,
 /* The key, in this order: a keyring file the caller names (an explicit
  * choice beats anything implicit), the keyring text Cinder sends, then the
  * host's /etc/ceph/<cluster>.<entity>.keyring as os-brick looks for it. */
-static int find_key(const struct rbd_target *t, const json_t *data,
+static int find_key(const struct cb_ceph_target *t, const json_t *data,
 		    const struct cb_open_opts *opts, char *key, struct key_source *src)
 {
 	const char *inline_ring = json_string_value(json_object_get(data, "keyring"));
-	char path[512];
+	const char *keyring = cb_backend_option(opts, &cb_rbd_backend, "keyring");
+	char path[KEYRING_PATH_MAX];
 
-	if (opts->rbd_keyring)
-		return key_from_file(opts->rbd_keyring, t->entity, key, src);
+	if (keyring)
+		return key_from_file(keyring, t->entity, key, src);
 	if (inline_ring && *inline_ring) {
 		snprintf(src->what, sizeof src->what, "the keyring in connection_info");
-		if (keyring_lookup(inline_ring, t->entity, key))
+		if (cb_ceph_keyring_lookup(inline_ring, t->entity, key))
 			return 0;
 		cb_set_error(ENOKEY, "the \"keyring\" in connection_info has no key for %s",
 			     t->entity);
@@ -379,7 +112,8 @@ static int find_key(const struct rbd_target *t, const json_t *data,
 	cb_set_error(ENOKEY, "no Ceph key for %s: connection_info has no \"keyring\", "
 		     "%s does not exist, and no keyring file was given. Provide one of: "
 		     "the \"keyring\" field in connection_info data, the file %s, "
-		     "or a keyring file of your own (cinder-brick export --rbd-keyring FILE)",
+		     "or a keyring file of your own (the backend option rbd.keyring, as in "
+		     "cinder-brick export --rbd-keyring FILE)",
 		     t->entity, path, path);
 	return -1;
 }
@@ -417,11 +151,11 @@ static int conf_set(rados_t cluster, const char *opt, const char *val, bool secr
 	return r;
 }
 
-static int configure(struct rbd_volume *v, const struct rbd_target *t,
+static int configure(struct rbd_volume *v, const struct cb_ceph_target *t,
 		     const json_t *data, const struct cb_open_opts *opts,
 		     struct key_source *src)
 {
-	char key[KEY_MAX];
+	char key[CB_CEPH_KEY_MAX];
 	int r;
 
 	for (size_t i = 0; i < sizeof client_conf / sizeof client_conf[0]; i++)
@@ -441,7 +175,7 @@ static int configure(struct rbd_volume *v, const struct rbd_target *t,
 	return r < 0 ? -1 : 0;
 }
 
-static void connect_error(int r, const struct rbd_target *t, const struct key_source *src)
+static void connect_error(int r, const struct cb_ceph_target *t, const struct key_source *src)
 {
 	switch (r) {
 	case -ETIMEDOUT:
@@ -459,7 +193,7 @@ static void connect_error(int r, const struct rbd_target *t, const struct key_so
 	}
 }
 
-static int connect_cluster(struct rbd_volume *v, const struct rbd_target *t,
+static int connect_cluster(struct rbd_volume *v, const struct cb_ceph_target *t,
 			   const json_t *data, const struct cb_open_opts *opts)
 {
 	struct key_source src = { "" };
@@ -482,7 +216,7 @@ static int connect_cluster(struct rbd_volume *v, const struct rbd_target *t,
 }
 
 /* what is "pool" or "image"; name is the pool or "pool[/namespace]/image". */
-static void open_error(int r, const struct rbd_target *t, const char *what, const char *name)
+static void open_error(int r, const struct cb_ceph_target *t, const char *what, const char *name)
 {
 	switch (r) {
 	case -ENOENT:
@@ -498,7 +232,7 @@ static void open_error(int r, const struct rbd_target *t, const char *what, cons
 	}
 }
 
-static int open_image(struct rbd_volume *v, const struct rbd_target *t)
+static int open_image(struct rbd_volume *v, const struct cb_ceph_target *t)
 {
 	rbd_image_info_t info;
 	int r;
@@ -534,6 +268,7 @@ static void volume_free(struct rbd_volume *v)
 {
 	int r;
 
+	io_pool_free(v->extent_pool);	/* its threads use the image */
 	if (v->image) {
 		/* Writes back whatever the cache still holds. */
 		r = rbd_close(v->image);
@@ -549,13 +284,16 @@ static void volume_free(struct rbd_volume *v)
 	free(v);
 }
 
+static void run_extents(void *ctx, struct cb_io *io);
+
 static void *rbd_backend_open(const json_t *data, const struct cb_open_opts *opts)
 {
-	struct rbd_target t = { 0 };
+	struct cb_ceph_target t = { 0 };
 	struct rbd_volume *v = NULL;
 
-	if (parse_target(&t, data, opts) == -1)
+	if (cb_ceph_target_parse(&t, data) == -1)
 		goto fail;
+	t.read_only = t.read_only || opts->read_only;
 	v = calloc(1, sizeof *v);
 	if (!v) {
 		cb_set_error(ENOMEM, "out of memory");
@@ -565,12 +303,15 @@ static void *rbd_backend_open(const json_t *data, const struct cb_open_opts *opt
 	pthread_cond_init(&v->idle, NULL);
 	if (connect_cluster(v, &t, data, opts) == -1 || open_image(v, &t) == -1)
 		goto fail;
-	target_free(&t);
+	v->extent_pool = io_pool_new(RBD_EXTENT_THREADS, run_extents, v);
+	if (!v->extent_pool)
+		goto fail;
+	cb_ceph_target_free(&t);
 	return v;
 fail:
 	if (v)
 		volume_free(v);
-	target_free(&t);
+	cb_ceph_target_free(&t);
 	return NULL;
 }
 
@@ -587,16 +328,28 @@ static void rbd_backend_close(void *handle)
 
 /* ---- I/O ---- */
 
+static void inflight_start(struct rbd_volume *v)
+{
+	pthread_mutex_lock(&v->lock);
+	v->inflight++;
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void inflight_done(struct rbd_volume *v)
+{
+	pthread_mutex_lock(&v->lock);
+	if (--v->inflight == 0)
+		pthread_cond_broadcast(&v->idle);
+	pthread_mutex_unlock(&v->lock);
+}
+
 static void req_finish(struct rbd_req *req, int err)
 {
 	struct rbd_volume *v = req->v;
 
 	req->io->complete(req->io, err);
 	free(req);
-	pthread_mutex_lock(&v->lock);
-	if (--v->inflight == 0)
-		pthread_cond_broadcast(&v->idle);
-	pthread_mutex_unlock(&v->lock);
+	inflight_done(v);
 }
 
 static void aio_done(rbd_completion_t c, void *arg);
@@ -663,6 +416,11 @@ static void rbd_backend_submit(void *handle, struct cb_io *io)
 	struct rbd_req *req;
 	int r;
 
+	if (io->op == CB_IO_EXTENTS) {
+		inflight_start(v);
+		io_pool_push(v->extent_pool, io);
+		return;
+	}
 	/* Zeroing that must stay allocated writes real zeroes: not fast. */
 	if (io->op == CB_IO_WRITE_ZEROES && (io->flags & CB_IO_FAST_ZERO) &&
 	    !(io->flags & CB_IO_MAY_TRIM)) {
@@ -682,9 +440,7 @@ static void rbd_backend_submit(void *handle, struct cb_io *io)
 		.flush_next = (io->flags & CB_IO_FUA) && io->op != CB_IO_READ &&
 			      io->op != CB_IO_FLUSH,
 	};
-	pthread_mutex_lock(&v->lock);
-	v->inflight++;
-	pthread_mutex_unlock(&v->lock);
+	inflight_start(v);
 	r = start_aio(req, io->op);
 	if (r < 0)
 		req_finish(req, -r);
@@ -693,9 +449,8 @@ static void rbd_backend_submit(void *handle, struct cb_io *io)
 /* ---- allocation map ---- */
 
 struct extent_walk {
+	struct cb_io *io;
 	uint64_t pos, end;
-	cb_extent_fn fn;
-	void *opaque;
 	bool stopped;
 };
 
@@ -708,7 +463,7 @@ static int report(struct extent_walk *w, uint64_t off, uint64_t end, bool hole)
 	if (off >= end)
 		return 0;
 	w->pos = end;
-	if (w->fn(off, end - off, hole, w->opaque)) {
+	if (w->io->extent(w->io, off, end - off, hole)) {
 		w->stopped = true;
 		return -ECANCELED;
 	}
@@ -724,27 +479,32 @@ static int diff_cb(uint64_t off, size_t len, int exists, void *arg)
 	return r ? r : report(w, off, off + len, !exists);
 }
 
-static int rbd_backend_extents(void *handle, uint64_t offset, uint64_t length,
-			       cb_extent_fn fn, void *opaque)
+/* 0 or an errno value. */
+static int map_extents(struct rbd_volume *v, struct cb_io *io)
 {
-	struct rbd_volume *v = handle;
 	uint64_t window = RBD_EXTENT_OBJECTS * v->obj_size;
-	struct extent_walk w = { .pos = offset, .fn = fn, .opaque = opaque };
+	uint64_t length = io->length < window ? io->length : window;
+	struct extent_walk w = { .io = io, .pos = io->offset, .end = io->offset + length };
 	int r;
 
-	if (length > window)
-		length = window;
-	w.end = offset + length;
 	/* Not whole_object: a partly written object must not read as all data
 	 * or all hole.  With the parent: a clone's unwritten range is data. */
-	r = rbd_diff_iterate2(v->image, NULL, offset, length, 1, 0, diff_cb, &w);
-	if (r < 0 && !w.stopped) {
-		cb_set_error(-r, "rbd: cannot map allocated extents: %s", strerror(-r));
-		return -1;
-	}
+	r = rbd_diff_iterate2(v->image, NULL, io->offset, length, 1, 0, diff_cb, &w);
+	if (r < 0 && !w.stopped)
+		return -r;
 	if (!w.stopped)
 		report(&w, w.pos, w.end, true);
 	return 0;
+}
+
+/* On an extent_pool thread: librbd's diff walk has no asynchronous form
+ * (librbd 16), and it waits for the OSDs. */
+static void run_extents(void *ctx, struct cb_io *io)
+{
+	struct rbd_volume *v = ctx;
+
+	io->complete(io, map_extents(v, io));
+	inflight_done(v);
 }
 
 static void rbd_backend_get_caps(void *handle, struct cb_backend_caps *caps)
@@ -774,12 +534,18 @@ static void rbd_backend_get_caps(void *handle, struct cb_backend_caps *caps)
 
 static const char *const rbd_volume_types[] = { "rbd", NULL };
 
+static const struct cb_backend_option rbd_options[] = {
+	{ .name = "keyring", .path = true,
+	  .help = "a Ceph keyring file holding the user's key" },
+	{ .name = NULL },
+};
+
 const struct cb_backend_ops cb_rbd_backend = {
 	.name = "rbd",
 	.volume_types = rbd_volume_types,
+	.options = rbd_options,
 	.open = rbd_backend_open,
 	.get_caps = rbd_backend_get_caps,
 	.submit = rbd_backend_submit,
-	.extents = rbd_backend_extents,
 	.close = rbd_backend_close,
 };

@@ -70,6 +70,16 @@ void cli_longopts(struct option *out, const struct option *own, unsigned int wit
  * opt was one of them. */
 bool cli_connector_option(int opt, const char *arg, struct cb_connector_opts *o);
 
+/* Backend-specific options, as a JSON object {"rbd.keyring": FILE, ...}
+ * created on first use: cli_backend_option() takes --backend-option
+ * NAME=VALUE (never a secret, which argv would show), checking NAME;
+ * cli_backend_option_set() sets one.  0, or -1 after a usage error. */
+int cli_backend_option(const char *cmd, json_t **opts, const char *arg);
+int cli_backend_option_set(const char *cmd, json_t **opts, const char *key,
+			   const char *value);
+/* One line per option of every backend, for --help. */
+void cli_backend_options_help(void);
+
 /* The OpenStack options: cli_os_longopts() writes their table to out
  * and returns how many; cli_os_option() handles one: 0, or -1 after a
  * usage error. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/backend.h"
 #include "backends/connection_info.h"
 #include "cli.h"
 #include "engine/engine.h"
@@ -44,6 +45,9 @@ static void help(void)
 	       "                         connector fields, as for get-connector\n"
 	       "  --rbd-keyring FILE     Ceph keyring for rbd volumes, instead of the one Cinder\n"
 	       "                         sends or /etc/ceph/<cluster>.client.<user>.keyring\n"
+	       "  --backend-option NAME=VALUE\n"
+	       "                         a setting of the backend that opens the volume (as\n"
+	       "                         for export; see 'export --help'); repeatable\n"
 	       "  --allow-local-path DIR a volume Cinder gives as a local path (driver type\n"
 	       "                         local) may be a file or block device under DIR\n"
 	       "                         (repeatable; also one DIR a line in\n"
@@ -96,27 +100,16 @@ static int add_local_path(const char *arg, struct attach_args *a)
 	return 0;
 }
 
-static int set_keyring(const char *arg, struct attach_args *a)
-{
-	if (!a->backend_options)
-		a->backend_options = json_object();
-	if (!a->backend_options ||
-	    json_object_set_new(a->backend_options, "rbd.keyring", json_string(arg)) == -1) {
-		cli_error("out of memory");
-		return -1;
-	}
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct attach_args *a)
 {
-	enum { OPT_MOUNT = 256, OPT_MODE, OPT_EXPORT, OPT_KEYRING, OPT_LOCAL, OPT_JSON,
-	       OPT_HELP };
+	enum { OPT_MOUNT = 256, OPT_MODE, OPT_EXPORT, OPT_KEYRING, OPT_BACKEND_OPTION,
+	       OPT_LOCAL, OPT_JSON, OPT_HELP };
 	static const struct option own[] = {
 		{ "mountpoint", required_argument, NULL, OPT_MOUNT },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "export", required_argument, NULL, OPT_EXPORT },
 		{ "rbd-keyring", required_argument, NULL, OPT_KEYRING },
+		{ "backend-option", required_argument, NULL, OPT_BACKEND_OPTION },
 		{ "allow-local-path", required_argument, NULL, OPT_LOCAL },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -132,7 +125,13 @@ static int parse_args(int argc, char **argv, struct attach_args *a)
 		case OPT_MOUNT: a->attach.mountpoint = optarg; break;
 		case OPT_MODE: r = parse_mode(optarg, a); break;
 		case OPT_EXPORT: r = parse_export(optarg, a); break;
-		case OPT_KEYRING: r = set_keyring(optarg, a); break;
+		case OPT_KEYRING:
+			r = cli_backend_option_set(CMD, &a->backend_options, "rbd.keyring",
+						   optarg);
+			break;
+		case OPT_BACKEND_OPTION:
+			r = cli_backend_option(CMD, &a->backend_options, optarg);
+			break;
 		case OPT_LOCAL: r = add_local_path(optarg, a); break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_HELP: help(); exit(EXIT_OK);
@@ -146,6 +145,10 @@ static int parse_args(int argc, char **argv, struct attach_args *a)
 	}
 	if (r == -1)
 		return -1;
+	if (cb_backend_options_check(a->backend_options) == -1) {
+		cli_usage_error(CMD, "%s", cb_get_error());
+		return -1;
+	}
 	return cli_take_volume(CMD, argc, argv, &a->attach.volume);
 }
 

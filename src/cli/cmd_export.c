@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backends/backend.h"
 #include "cli.h"
 #include "engine/export.h"
 #include "lib/error.h"
@@ -25,7 +26,7 @@ struct export_opts {
 	bool direct_io;
 	const char *export_name;
 	const char *pidfile;
-	const char *rbd_keyring;
+	json_t *backend_options;	/* {"rbd.keyring": FILE, ...}, or NULL */
 	bool foreground;
 	bool verbose;
 };
@@ -35,7 +36,7 @@ static void export_help(void)
 	printf("Usage: %s export --connection-info FILE|- [--nbd unix:PATH | --nbd tcp:HOST:PORT]\n"
 	       "                     [--fuse MOUNTPOINT [--loop]] [--read-only] [--direct-io]\n"
 	       "                     [--export-name NAME] [--pidfile FILE] [--rbd-keyring FILE]\n"
-	       "                     [--foreground] [--verbose]\n"
+	       "                     [--backend-option NAME=VALUE]... [--foreground] [--verbose]\n"
 	       "\n"
 	       "Open the volume described by a Cinder connection_info object and serve it\n"
 	       "until SIGINT or SIGTERM, then flush and tear everything down.\n"
@@ -55,18 +56,24 @@ static void export_help(void)
 	       "  --rbd-keyring FILE      Ceph keyring for an rbd volume, instead of the\n"
 	       "                          connection_info's \"keyring\" or\n"
 	       "                          /etc/ceph/<cluster>.client.<user>.keyring\n"
-	       "  --foreground            do not daemonise\n"
+	       "                          (the same as --backend-option rbd.keyring=FILE)\n"
+	       "  --backend-option NAME=VALUE  a setting of one backend, NAME being\n"
+	       "                          BACKEND.OPTION; repeatable; options of other\n"
+	       "                          backends than the volume's are ignored:\n",
+	       program_name);
+	cli_backend_options_help();
+	printf("  --foreground            do not daemonise\n"
 	       "  --verbose               log per-client events\n"
 	       "\n"
 	       "Prints one line per endpoint once ready: \"nbd: URI\", \"fuse: FILE\", \"loop: DEVICE\".\n"
 	       "Without --foreground the command returns once the export is ready.\n"
-	       "Exit status: 0 success, 1 failure, 2 bad usage.\n", program_name);
+	       "Exit status: 0 success, 1 failure, 2 bad usage.\n");
 }
 
 static int parse_args(int argc, char **argv, struct export_opts *o)
 {
 	enum { OPT_CI = 256, OPT_NBD, OPT_FUSE, OPT_LOOP, OPT_RO, OPT_DIRECT, OPT_NAME,
-	       OPT_PIDFILE, OPT_KEYRING, OPT_FG, OPT_VERBOSE, OPT_HELP };
+	       OPT_PIDFILE, OPT_KEYRING, OPT_BACKEND_OPTION, OPT_FG, OPT_VERBOSE, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "connection-info", required_argument, NULL, OPT_CI },
 		{ "nbd", required_argument, NULL, OPT_NBD },
@@ -77,6 +84,7 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		{ "export-name", required_argument, NULL, OPT_NAME },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "rbd-keyring", required_argument, NULL, OPT_KEYRING },
+		{ "backend-option", required_argument, NULL, OPT_BACKEND_OPTION },
 		{ "foreground", no_argument, NULL, OPT_FG },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -95,7 +103,15 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		case OPT_DIRECT: o->direct_io = true; break;
 		case OPT_NAME: o->export_name = optarg; break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
-		case OPT_KEYRING: o->rbd_keyring = optarg; break;
+		case OPT_KEYRING:
+			if (cli_backend_option_set(CMD, &o->backend_options, "rbd.keyring",
+						   optarg) == -1)
+				return -1;
+			break;
+		case OPT_BACKEND_OPTION:
+			if (cli_backend_option(CMD, &o->backend_options, optarg) == -1)
+				return -1;
+			break;
 		case OPT_FG: o->foreground = true; break;
 		case OPT_VERBOSE: o->verbose = true; break;
 		case OPT_HELP: export_help(); exit(EXIT_OK);
@@ -106,6 +122,10 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 	}
 	if (cli_no_arguments(CMD, argc, argv) == -1)
 		return -1;
+	if (cb_backend_options_check(o->backend_options) == -1) {
+		cli_usage_error(CMD, "%s", cb_get_error());
+		return -1;
+	}
 	if (!o->connection_info) {
 		cli_usage_error(CMD, "--connection-info is required");
 		return -1;
@@ -165,11 +185,10 @@ static void print_endpoints(const struct cb_export *x)
 	fflush(stdout);
 }
 
-static struct cb_export *start(const struct export_opts *o, const json_t *ci,
-			       const json_t *backend_options)
+static struct cb_export *start(const struct export_opts *o, const json_t *ci)
 {
 	struct cb_export_opts xo = {
-		.connection_info = ci, .backend_options = backend_options,
+		.connection_info = ci, .backend_options = o->backend_options,
 		.read_only = o->read_only, .direct_io = o->direct_io, .nbd = o->nbd,
 		.export_name = o->export_name, .fuse = o->fuse, .loop = o->loop,
 	};
@@ -186,7 +205,7 @@ static struct cb_export *start(const struct export_opts *o, const json_t *ci,
 	return x;
 }
 
-static int serve(const struct export_opts *o, const json_t *ci, const json_t *backend_options)
+static int serve(const struct export_opts *o, const json_t *ci)
 {
 	struct cb_export *x;
 	sigset_t sigs;
@@ -195,7 +214,7 @@ static int serve(const struct export_opts *o, const json_t *ci, const json_t *ba
 	if (!o->foreground)
 		cli_daemon_fork();
 	cli_block_stop_signals(&sigs);
-	x = start(o, ci, backend_options);
+	x = start(o, ci);
 	if (!x) {
 		cli_daemon_failed(EXIT_FAILURE_RUNTIME);
 		return EXIT_FAILURE_RUNTIME;
@@ -211,19 +230,15 @@ static int serve(const struct export_opts *o, const json_t *ci, const json_t *ba
 int cmd_export(int argc, char **argv)
 {
 	struct export_opts o = { 0 };
-	json_t *ci, *backend_options = NULL;
-	int status;
+	int status = EXIT_USAGE;
+	json_t *ci;
 
-	if (parse_args(argc, argv, &o) == -1)
-		return EXIT_USAGE;
-	cli_log_init(o.verbose);
-	ci = read_connection_info(o.connection_info);
-	if (!ci)
-		return EXIT_FAILURE_RUNTIME;
-	if (o.rbd_keyring)
-		backend_options = json_pack("{s:s}", "rbd.keyring", o.rbd_keyring);
-	status = serve(&o, ci, backend_options);
-	json_decref(backend_options);
-	json_decref(ci);
+	if (parse_args(argc, argv, &o) == 0) {
+		cli_log_init(o.verbose);
+		ci = read_connection_info(o.connection_info);
+		status = ci ? serve(&o, ci) : EXIT_FAILURE_RUNTIME;
+		json_decref(ci);
+	}
+	json_decref(o.backend_options);
 	return status;
 }

@@ -1,11 +1,15 @@
-/* Option tables shared by several commands: one definition each, joined
- * to a command's own table by cli_longopts(), so no command counts entries
- * to splice them in. */
+/* Options shared by several commands: the connector's and the backends',
+ * one definition each.  cli_longopts() joins tables, so no command counts
+ * entries to splice them in. */
 #include <config.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "backends/backend.h"
 #include "cli.h"
+#include "lib/error.h"
 
 enum { OPT_MP = CLI_OPT_CONNECTOR, OPT_EMP, OPT_NIC };
 
@@ -45,5 +49,65 @@ bool cli_connector_option(int opt, const char *arg, struct cb_connector_opts *o)
 	case OPT_EMP: o->enforce_multipath = true; return true;
 	case OPT_NIC: o->nic = arg; return true;
 	default: return false;
+	}
+}
+
+int cli_backend_option_set(const char *cmd, json_t **opts, const char *key, const char *value)
+{
+	json_t *v = json_string(value);
+
+	if (!v) {
+		cli_usage_error(cmd, "the value of backend option '%s' is not UTF-8 text", key);
+		return -1;
+	}
+	if (!*opts)
+		*opts = json_object();
+	if (!*opts || json_object_set_new(*opts, key, v) == -1) {
+		cli_usage_error(cmd, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* A secret would stay readable in argv (ps, /proc/PID/cmdline) for as
+ * long as the command runs: none is taken here. */
+int cli_backend_option(const char *cmd, json_t **opts, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	const struct cb_backend_option *opt;
+	char *key;
+	int r = -1;
+
+	if (!eq) {
+		cli_usage_error(cmd, "--backend-option takes NAME=VALUE, not '%s'", arg);
+		return -1;
+	}
+	key = strndup(arg, (size_t)(eq - arg));
+	if (!key) {
+		cli_usage_error(cmd, "out of memory");
+		return -1;
+	}
+	opt = cb_backend_option_find(key, NULL);
+	if (!opt)
+		cli_usage_error(cmd, "%s", cb_get_error());
+	else if (opt->secret)
+		cli_usage_error(cmd, "backend option '%s' is a secret, which any user could "
+				"read on a command line: it is not taken here", key);
+	else
+		r = cli_backend_option_set(cmd, opts, key, eq + 1);
+	free(key);
+	return r;
+}
+
+void cli_backend_options_help(void)
+{
+	for (size_t i = 0; cb_backends[i]; i++) {
+		const struct cb_backend_ops *ops = cb_backends[i];
+
+		for (const struct cb_backend_option *o = ops->options; o && o->name; o++) {
+			int n = printf("    %s.%s", ops->name, o->name);
+
+			printf("%*s%s\n", n < 26 ? 26 - n : 1, "", o->help);
+		}
 	}
 }

@@ -59,13 +59,14 @@ static int choose_export(const struct cb_attach_opts *o, struct cb_attachment *a
 	return FIELD_SET(a->export_kind, "fuse", "export");
 }
 
+/* Before Cinder is asked for anything. */
 static int check_options(const struct cb_attach_opts *o)
 {
 	if (strcmp(mode_of(o), "rw") != 0 && strcmp(mode_of(o), "ro") != 0) {
 		cb_set_error(EINVAL, "attach mode \"%s\" is not rw or ro", o->mode);
 		return -1;
 	}
-	return 0;
+	return cb_backend_options_check(o->backend_options);
 }
 
 static bool attachable(const json_t *vol, const char *status)

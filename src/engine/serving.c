@@ -102,7 +102,7 @@ static int spawn_helper(const struct cb_engine *e, int sock, const char *fuse_fi
 
 static int send_request(int sock, const struct serve_request *r)
 {
-	json_t *req = json_pack("{s:O, s:O?, s:b, s:s}",
+	json_t *req = json_pack("{s:O, s:O*, s:b, s:s}",
 				"connection_info", r->connection_info,
 				"backend_options", r->backend_options,
 				"read_only", r->read_only, "fuse", r->fuse_file);

@@ -70,6 +70,14 @@ static bool slot_reserve(struct slot *sl, uint32_t len)
 	return true;
 }
 
+/* What a request holds in buffers while in flight, for INFLIGHT_BYTES_MAX.
+ * A block status reply has at most MAX_EXTENTS descriptors whatever its
+ * length, and must not stop the requests behind it from being read. */
+static uint32_t held_bytes(uint16_t type, uint32_t length)
+{
+	return type == NBD_CMD_BLOCK_STATUS ? 0 : length;
+}
+
 static struct slot *slot_take(struct tx *t, const struct nbd_request *req)
 {
 	struct slot *sl = t->free;
@@ -84,14 +92,14 @@ static struct slot *slot_take(struct tx *t, const struct nbd_request *req)
 	sl->io = (struct cb_io){ .offset = req->offset, .length = req->length,
 				 .complete = on_complete };
 	t->inflight++;
-	t->inflight_bytes += req->length;
+	t->inflight_bytes += held_bytes(req->type, req->length);
 	return sl;
 }
 
 static void slot_release(struct tx *t, struct slot *sl)
 {
 	t->inflight--;
-	t->inflight_bytes -= sl->io.length;
+	t->inflight_bytes -= held_bytes(sl->type, sl->io.length);
 	if (sl->cap > KEEP_BUF_MAX) {
 		free(sl->buf);
 		sl->buf = NULL;
@@ -101,50 +109,59 @@ static void slot_release(struct tx *t, struct slot *sl)
 	t->free = sl;
 }
 
-struct extent_walk {
-	uint8_t *out;
-	uint32_t n, max;
-	uint64_t covered;
-};
-
-static int add_extent(uint64_t off, uint64_t len, bool hole, void *opaque)
+/* The block status reply is built in the slot's buffer: the context id,
+ * then descriptors, counted by data_len.  Called by the backend, from the
+ * thread that runs the request. */
+static int add_extent(struct cb_io *io, uint64_t off, uint64_t len, bool hole)
 {
-	struct extent_walk *w = opaque;
-	uint8_t *d = w->out + 8 * w->n;
+	struct slot *sl = slot_of(io);
+	uint32_t n = (sl->data_len - 4) / 8;
+	uint32_t max = io->flags & CB_IO_ONE_EXTENT ? 1 : MAX_EXTENTS;
+	uint8_t *d = (uint8_t *)sl->buf + sl->data_len;
 	uint32_t flags = hole ? NBD_STATE_HOLE | NBD_STATE_ZERO : 0;
 
+	(void)off;		/* contiguous from io->offset: the backend's promise */
 	/* Merge with the previous descriptor when the state is the same. */
-	if (w->n && nbd_get32(d - 4) == flags) {
+	if (n && nbd_get32(d - 4) == flags) {
 		nbd_put32(d - 8, nbd_get32(d - 8) + (uint32_t)len);
-	} else {
-		if (w->n == w->max)
-			return 1;
-		nbd_put32(d, (uint32_t)len);
-		nbd_put32(d + 4, flags);
-		w->n++;
+		return 0;
 	}
-	w->covered += len;
+	if (n == max)
+		return 1;
+	nbd_put32(d, (uint32_t)len);
+	nbd_put32(d + 4, flags);
+	sl->data_len += 8;
 	return 0;
 }
 
+static void block_status_done(struct cb_io *io, int err)
+{
+	struct slot *sl = slot_of(io);
+
+	if (!err && sl->data_len == 4)	/* no map: everything is data */
+		add_extent(io, io->offset, io->length, false);
+	on_complete(io, err);
+}
+
+/* Submitted like any other request: for a network backend the map is a
+ * round trip, which must not hold up the requests behind it. */
 static void do_block_status(struct tx *t, struct slot *sl, uint16_t flags)
 {
-	struct cb_backend *b = t->backend;
-	struct extent_walk w = { .max = flags & NBD_CMD_FLAG_REQ_ONE ? 1 : MAX_EXTENTS };
-
 	if (!slot_reserve(sl, 4 + 8 * MAX_EXTENTS)) {
 		sl->nbd_err = NBD_ENOMEM;
+		queue_done(t, sl);
 		return;
 	}
-	w.out = (uint8_t *)sl->buf + 4;
 	nbd_put32(sl->buf, NBD_META_ID_BASE_ALLOCATION);
-	if (b->caps.can_extents && b->ops->extents) {
-		if (b->ops->extents(b->handle, sl->io.offset, sl->io.length, add_extent, &w) == -1)
-			sl->nbd_err = NBD_EIO;
-	}
-	if (w.n == 0)		/* no map: everything is data */
-		add_extent(sl->io.offset, sl->io.length, false, &w);
-	sl->data_len = 4 + 8 * w.n;
+	sl->data_len = 4;
+	sl->io.op = CB_IO_EXTENTS;
+	sl->io.flags = flags & NBD_CMD_FLAG_REQ_ONE ? CB_IO_ONE_EXTENT : 0;
+	sl->io.extent = add_extent;
+	sl->io.complete = block_status_done;
+	if (t->backend->caps.can_extents)
+		cb_backend_submit(t->backend, &sl->io);
+	else
+		block_status_done(&sl->io, 0);
 }
 
 static enum cb_io_op io_op(uint16_t type)
@@ -186,7 +203,6 @@ static void dispatch(struct tx *t, struct slot *sl, uint16_t flags)
 	}
 	if (sl->type == NBD_CMD_BLOCK_STATUS) {
 		do_block_status(t, sl, flags);
-		queue_done(t, sl);
 		return;
 	}
 	sl->io.op = io_op(sl->type);
