@@ -22,6 +22,7 @@
 
 #include "backend.h"
 #include "io_pool.h"
+#include "zero_fill.h"
 #include "lib/error.h"
 
 #define FILE_POOL_THREADS 8
@@ -56,8 +57,6 @@ struct file_volume {
 	uint32_t block_min;
 	struct io_pool *pool;
 };
-
-static const char zero_block[65536];
 
 static int full_pread(int fd, char *buf, size_t len, uint64_t off)
 {
@@ -98,18 +97,11 @@ static int full_pwrite(int fd, const char *buf, size_t len, uint64_t off, int rw
 	return 0;
 }
 
-static int write_zero_buffer(struct file_volume *f, uint64_t off, uint64_t len)
+static int write_zero_chunk(void *opaque, const void *buf, uint32_t len, uint64_t off)
 {
-	while (len) {
-		size_t chunk = len < sizeof zero_block ? len : sizeof zero_block;
-		int err = full_pwrite(f->fd, zero_block, chunk, off, 0);
+	struct file_volume *f = opaque;
 
-		if (err)
-			return err;
-		off += chunk;
-		len -= chunk;
-	}
-	return 0;
+	return full_pwrite(f->fd, buf, len, off, 0);
 }
 
 static bool unsupported(int err)
@@ -160,7 +152,7 @@ static int do_write_zeroes(struct file_volume *f, const struct cb_io *io)
 	if (err && unsupported(err)) {
 		if (io->flags & CB_IO_FAST_ZERO)
 			return ENOTSUP;
-		err = write_zero_buffer(f, io->offset, io->length);
+		err = cb_zero_fill(write_zero_chunk, f, io->offset, io->length);
 	}
 	if (!err && (io->flags & CB_IO_FUA) && fdatasync(f->fd) == -1)
 		err = errno;

@@ -31,6 +31,7 @@
 #include <sys/statvfs.h>
 
 #include "fuse_internal.h"
+#include "backends/zero_fill.h"
 #include "lib/log.h"
 
 /* Async direct I/O requests count as background requests: the default of 12
@@ -368,23 +369,10 @@ static void fx_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	fuse_reply_err(req, fx_disk_errno(err));
 }
 
-static int fx_write_zero_buffers(struct fuse_export *fx, uint64_t off, uint64_t len)
+/* The backend's write path takes a non-const buffer, but never writes to it. */
+static int fx_write_zero_chunk(void *opaque, const void *buf, uint32_t len, uint64_t off)
 {
-	char *buf = fx_buffer(fx);
-
-	if (!buf)
-		return ENOMEM;
-	memset(buf, 0, len < FX_MAX_IO ? len : FX_MAX_IO);
-	while (len) {
-		uint64_t n = len < FX_MAX_IO ? len : FX_MAX_IO;
-		int err = fx_io(fx, CB_IO_WRITE, 0, off, n, buf);
-
-		if (err)
-			return err;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	return fx_io(opaque, CB_IO_WRITE, 0, off, len, (char *)buf);
 }
 
 /* Punch hole promises zeroes on later reads, which an advisory trim does not,
@@ -396,7 +384,7 @@ static int fx_zero(struct fuse_export *fx, uint64_t off, uint64_t len, bool punc
 		return EINVAL;
 	if (fx->caps.can_zero)
 		return fx_io(fx, CB_IO_WRITE_ZEROES, punch ? CB_IO_MAY_TRIM : 0, off, len, NULL);
-	return fx_write_zero_buffers(fx, off, len);
+	return cb_zero_fill(fx_write_zero_chunk, fx, off, len);
 }
 
 static int fx_do_fallocate(struct fuse_export *fx, int mode, off_t off, off_t length)
