@@ -55,6 +55,7 @@ struct file_volume {
 	uint64_t page_size;
 	uint64_t size;
 	uint32_t block_min;
+	uint32_t logical_block_size;
 	struct io_pool *pool;
 };
 
@@ -347,6 +348,7 @@ static int probe_geometry(struct file_volume *f, const char *path)
 		cb_set_error(EINVAL, "%s is neither a regular file nor a block device", path);
 		return -1;
 	}
+	f->logical_block_size = lbs;
 	/* O_DIRECT needs sector-aligned I/O; through the page cache any size works. */
 	f->block_min = f->direct_io ? (uint32_t)lbs : 1;
 	return 0;
@@ -402,6 +404,7 @@ static void file_get_caps(void *handle, struct cb_backend_caps *caps)
 		.block_min = f->block_min,
 		.block_pref = 4096,
 		.block_max = FILE_BLOCK_MAX,
+		.logical_block_size = f->logical_block_size,
 		.read_only = f->read_only,
 		.can_flush = true,
 		.can_fua = true,

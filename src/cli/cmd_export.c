@@ -184,7 +184,8 @@ static int start_fuse(struct export_state *st, const struct export_opts *o)
 		return -1;
 	if (!o->loop)
 		return 0;
-	if (loop_attach(fuse_export_file(st->fuse), o->read_only, st->loop_dev,
+	if (loop_attach(fuse_export_file(st->fuse), o->read_only,
+			st->backend->caps.logical_block_size, st->loop_dev,
 			sizeof st->loop_dev) == -1)
 		return -1;
 	return 0;

@@ -184,26 +184,6 @@ bool serve_alive(pid_t pid, const char *fuse_file)
 	return false;
 }
 
-/* Whether the loop device is still attached to fuse_file. */
-static bool loop_backs(const char *device, const char *fuse_file)
-{
-	char path[128], backing[PATH_MAX] = "";
-	const char *name = strrchr(device, '/');
-	FILE *f;
-
-	if (!name)
-		return false;
-	snprintf(path, sizeof path, "/sys/block/%s/loop/backing_file", name + 1);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(backing, sizeof backing, f))
-		backing[0] = '\0';
-	fclose(f);
-	backing[strcspn(backing, "\n")] = '\0';
-	return strcmp(backing, fuse_file) == 0;
-}
-
 /* A mounted filesystem (or any O_EXCL holder) makes this fail. */
 static bool device_busy(const char *device)
 {

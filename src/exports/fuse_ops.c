@@ -118,6 +118,20 @@ static int fx_io(struct fuse_export *fx, enum cb_io_op op, uint32_t flags,
 	return 0;
 }
 
+/* What readers of st_blksize (cp, dd, mkfs) take as the I/O size to use:
+ * the backend's preferred size, but never less than a sector of the volume
+ * nor than the smallest I/O the backend takes. */
+static blksize_t fx_blksize(const struct fuse_export *fx)
+{
+	uint32_t size = fx->caps.block_pref;
+
+	if (size < fx->caps.block_min)
+		size = fx->caps.block_min;
+	if (size < fx->caps.logical_block_size)
+		size = fx->caps.logical_block_size;
+	return size;
+}
+
 static void fx_fill_stat(const struct fuse_export *fx, fuse_ino_t ino, struct stat *st)
 {
 	memset(st, 0, sizeof *st);
@@ -132,8 +146,7 @@ static void fx_fill_stat(const struct fuse_export *fx, fuse_ino_t ino, struct st
 		st->st_nlink = 1;
 		st->st_size = fx->caps.size;
 		st->st_blocks = (fx->caps.size + 511) / 512;
-		st->st_blksize = fx->caps.block_pref > fx->caps.block_min ?
-				 fx->caps.block_pref : fx->caps.block_min;
+		st->st_blksize = fx_blksize(fx);
 	} else {
 		st->st_mode = S_IFDIR | (fx->read_only ? 0555 : 0755);
 		st->st_nlink = 2;
