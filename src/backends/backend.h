@@ -63,6 +63,10 @@ struct cb_backend_caps {
 	uint32_t block_min;	/* smallest unit of I/O the backend handles */
 	uint32_t block_pref;	/* preferred I/O size */
 	uint32_t block_max;	/* largest single request */
+	/* The sector size the volume presents as a disk (what BLKSSZGET says
+	 * of it): a block device over it (loop) must have the same, or its
+	 * partition table and filesystems are misread.  0 means 512. */
+	uint32_t logical_block_size;
 	bool read_only;
 	bool can_flush;
 	bool can_fua;

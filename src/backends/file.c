@@ -22,6 +22,7 @@
 
 #include "backend.h"
 #include "io_pool.h"
+#include "zero_fill.h"
 #include "lib/error.h"
 
 #define FILE_POOL_THREADS 8
@@ -54,10 +55,9 @@ struct file_volume {
 	uint64_t page_size;
 	uint64_t size;
 	uint32_t block_min;
+	uint32_t logical_block_size;
 	struct io_pool *pool;
 };
-
-static const char zero_block[65536];
 
 static int full_pread(int fd, char *buf, size_t len, uint64_t off)
 {
@@ -98,18 +98,11 @@ static int full_pwrite(int fd, const char *buf, size_t len, uint64_t off, int rw
 	return 0;
 }
 
-static int write_zero_buffer(struct file_volume *f, uint64_t off, uint64_t len)
+static int write_zero_chunk(void *opaque, const void *buf, uint32_t len, uint64_t off)
 {
-	while (len) {
-		size_t chunk = len < sizeof zero_block ? len : sizeof zero_block;
-		int err = full_pwrite(f->fd, zero_block, chunk, off, 0);
+	struct file_volume *f = opaque;
 
-		if (err)
-			return err;
-		off += chunk;
-		len -= chunk;
-	}
-	return 0;
+	return full_pwrite(f->fd, buf, len, off, 0);
 }
 
 static bool unsupported(int err)
@@ -160,7 +153,7 @@ static int do_write_zeroes(struct file_volume *f, const struct cb_io *io)
 	if (err && unsupported(err)) {
 		if (io->flags & CB_IO_FAST_ZERO)
 			return ENOTSUP;
-		err = write_zero_buffer(f, io->offset, io->length);
+		err = cb_zero_fill(write_zero_chunk, f, io->offset, io->length);
 	}
 	if (!err && (io->flags & CB_IO_FUA) && fdatasync(f->fd) == -1)
 		err = errno;
@@ -361,6 +354,7 @@ static int probe_geometry(struct file_volume *f, const char *path)
 		cb_set_error(EINVAL, "%s is neither a regular file nor a block device", path);
 		return -1;
 	}
+	f->logical_block_size = lbs;
 	/* O_DIRECT needs sector-aligned I/O; through the page cache any size works. */
 	f->block_min = f->direct_io ? (uint32_t)lbs : 1;
 	return 0;
@@ -416,6 +410,7 @@ static void file_get_caps(void *handle, struct cb_backend_caps *caps)
 		.block_min = f->block_min,
 		.block_pref = 4096,
 		.block_max = FILE_BLOCK_MAX,
+		.logical_block_size = f->logical_block_size,
 		.read_only = f->read_only,
 		.can_flush = true,
 		.can_fua = true,

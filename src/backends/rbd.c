@@ -516,6 +516,7 @@ static void rbd_backend_get_caps(void *handle, struct cb_backend_caps *caps)
 		.block_min = 1,
 		.block_pref = RBD_BLOCK_PREF,
 		.block_max = RBD_BLOCK_MAX,
+		.logical_block_size = 512,	/* as rbd map and rbd-nbd give it */
 		.read_only = v->read_only,
 		.can_flush = true,
 		.can_fua = true,

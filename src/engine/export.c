@@ -79,8 +79,8 @@ static int start_fuse(struct cb_export *x, const struct cb_export_opts *o)
 		return -1;
 	if (!o->loop)
 		return 0;
-	return loop_attach(fuse_export_file(x->fuse), o->read_only, x->device,
-			   sizeof x->device);
+	return loop_attach(fuse_export_file(x->fuse), o->read_only,
+			   x->backend->caps.logical_block_size, x->device, sizeof x->device);
 }
 
 static int open_backend(struct cb_export *x, const struct cb_export_opts *o)

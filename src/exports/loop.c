@@ -3,6 +3,8 @@
  * LOOP_CONFIGURE sets up a device in one step, so no other process can see
  * it half-configured.  Detaching is explicit (no autoclear), because the
  * export must know the device is gone before it stops serving the file.
+ * Which file a device is attached to comes from sysfs, the one place that
+ * answers it for any process, including one that lost the device's name.
  */
 #include <config.h>
 
@@ -25,6 +27,7 @@
 
 #define LOOP_CONTROL "/dev/loop-control"
 #define LOOP_MAJOR 7
+#define LOOP_SECTOR 512
 /* Another process may take each free device we are offered. */
 #define ATTACH_ATTEMPTS 16
 /* Bounded wait for a device that is still being released, e.g. just after
@@ -62,11 +65,15 @@ static int open_loop_node(int n, const char *dev)
 	return open(dev, O_RDWR | O_CLOEXEC);
 }
 
+/* The block size is always explicit: left at 0, the kernel picks one from
+ * the backing file (on some versions from its direct I/O alignment), which
+ * says nothing about the volume's. */
 static void fill_config(struct loop_config *cfg, int backing_fd, const char *path,
-			bool read_only)
+			bool read_only, uint32_t block_size)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->fd = backing_fd;
+	cfg->block_size = block_size;
 	cfg->info.lo_flags = LO_FLAGS_DIRECT_IO | (read_only ? LO_FLAGS_READ_ONLY : 0);
 	snprintf((char *)cfg->info.lo_file_name, sizeof cfg->info.lo_file_name,
 		 "cinder-brick:%s", path);
@@ -78,7 +85,8 @@ static void warn_buffered(const char *dev, const char *path)
 }
 
 /* Older kernels refuse direct I/O with EINVAL, newer ones silently drop the
- * flag; either way the device still works, only through the page cache. */
+ * flag; either way the device still works, only through the page cache.  A
+ * refused block size is EINVAL too, and fails both attempts. */
 static int configure(int loop_fd, struct loop_config *cfg, const char *dev, const char *path)
 {
 	struct loop_info64 info;
@@ -123,16 +131,39 @@ static int attach_free(int ctl, struct loop_config *cfg, const char *path, char 
 	}
 	err = configure(fd, cfg, dev, path) == -1 ? errno : 0;
 	close(fd);
-	if (err && err != EBUSY)
+	if (err == EINVAL && cfg->block_size != LOOP_SECTOR)
+		cb_set_error(err, "cannot attach %s to %s: this kernel refuses loop devices "
+			     "with %u-byte logical blocks, the volume's; with 512-byte ones "
+			     "its partition table and filesystems would be misread, so none "
+			     "is attached: serve the volume without a loop device (as a "
+			     "file or over NBD) instead", dev, path, cfg->block_size);
+	else if (err && err != EBUSY)
 		cb_set_error_errno(err, "cannot attach %s to %s", dev, path);
 	return err;
 }
 
-int loop_attach(const char *path, bool read_only, char *dev, size_t devlen)
+/* What any kernel might accept.  Which sizes a kernel takes varies: up to
+ * 64 KiB where it supports blocks larger than a page, up to the page size
+ * on older ones; LOOP_CONFIGURE refuses the others with EINVAL. */
+static bool valid_block_size(uint32_t size)
+{
+	return size >= LOOP_SECTOR && (size & (size - 1)) == 0;
+}
+
+int loop_attach(const char *path, bool read_only, uint32_t block_size, char *dev,
+		size_t devlen)
 {
 	struct loop_config cfg;
 	int backing, ctl, err = EBUSY;
 
+	if (block_size == 0)
+		block_size = LOOP_SECTOR;
+	if (!valid_block_size(block_size)) {
+		cb_set_error(EINVAL, "cannot attach a loop device to %s: a logical block size "
+			     "of %u bytes is not a power of two of at least 512", path,
+			     block_size);
+		return -1;
+	}
 	backing = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (backing == -1) {
 		cb_set_error_errno(errno, "cannot open %s for the loop device", path);
@@ -145,7 +176,7 @@ int loop_attach(const char *path, bool read_only, char *dev, size_t devlen)
 		close(backing);
 		return -1;
 	}
-	fill_config(&cfg, backing, path, read_only);
+	fill_config(&cfg, backing, path, read_only, block_size);
 	for (int i = 0; i < ATTACH_ATTEMPTS && err == EBUSY; i++)
 		err = attach_free(ctl, &cfg, path, dev, devlen);
 	if (err == EBUSY)
@@ -157,12 +188,81 @@ int loop_attach(const char *path, bool read_only, char *dev, size_t devlen)
 	return err ? -1 : 0;
 }
 
+/* /dev/loopN, or a bare loopN, as /sys/block names it. */
+static const char *sysfs_name(const char *dev)
+{
+	const char *slash = strrchr(dev, '/');
+
+	return slash ? slash + 1 : dev;
+}
+
+/* The file the kernel says dev is attached to, as it printed its path when
+ * the device was set up; false when dev is not attached (or no loop device). */
+static bool read_backing_file(const char *dev, char *buf, size_t len)
+{
+	char path[128];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof path, "/sys/block/%s/loop/backing_file", sysfs_name(dev));
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
 static bool still_attached(const char *dev)
 {
-	char path[96];
+	char backing[PATH_MAX];
 
-	snprintf(path, sizeof path, "/sys/block/%s/loop/backing_file", strrchr(dev, '/') + 1);
-	return access(path, F_OK) == 0;
+	return read_backing_file(dev, backing, sizeof backing);
+}
+
+bool loop_backs(const char *dev, const char *path)
+{
+	char backing[PATH_MAX];
+
+	return read_backing_file(dev, backing, sizeof backing) && strcmp(backing, path) == 0;
+}
+
+int loop_find(const char *path, char *dev, size_t devlen)
+{
+	DIR *d = opendir("/sys/block");
+	struct dirent *e;
+	int r = -1;
+
+	dev[0] = '\0';
+	if (!d) {
+		cb_set_error_errno(errno, "cannot list /sys/block");
+		return -1;
+	}
+	while ((e = readdir(d)) &&
+	       !(strncmp(e->d_name, "loop", 4) == 0 && loop_backs(e->d_name, path)))
+		;
+	if (!e)
+		cb_set_error(ENOENT, "no loop device is attached to %s", path);
+	else if ((size_t)snprintf(dev, devlen, "/dev/%s", e->d_name) >= devlen)
+		cb_set_error(ENAMETOOLONG, "/dev/%s does not fit in %zu bytes", e->d_name,
+			     devlen);
+	else
+		r = 0;
+	if (r)
+		dev[0] = '\0';
+	closedir(d);
+	return r;
+}
+
+bool loop_busy(const char *dev)
+{
+	int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd == -1 && errno == EBUSY;
 }
 
 /* LOOP_CLR_FD on a device that others hold open only schedules the detach
@@ -211,50 +311,4 @@ int loop_detach(const char *dev)
 		return -1;
 	}
 	return 0;
-}
-
-bool loop_backs(const char *dev, const char *path)
-{
-	char sys[128], backing[PATH_MAX] = "";
-	const char *name = strrchr(dev, '/');
-	FILE *f;
-
-	if (!name)
-		return false;
-	snprintf(sys, sizeof sys, "/sys/block/%s/loop/backing_file", name + 1);
-	f = fopen(sys, "re");
-	if (!f)
-		return false;
-	if (!fgets(backing, sizeof backing, f))
-		backing[0] = '\0';
-	fclose(f);
-	backing[strcspn(backing, "\n")] = '\0';
-	return strcmp(backing, path) == 0;
-}
-
-int loop_find(const char *path, char *dev, size_t len)
-{
-	struct dirent *e;
-	DIR *d = opendir("/sys/block");
-
-	dev[0] = '\0';
-	while (d && !dev[0] && (e = readdir(d))) {
-		if (strncmp(e->d_name, "loop", 4) != 0)
-			continue;
-		snprintf(dev, len, "/dev/%s", e->d_name);
-		if (!loop_backs(dev, path))
-			dev[0] = '\0';
-	}
-	if (d)
-		closedir(d);
-	return dev[0] ? 0 : -1;
-}
-
-bool loop_busy(const char *dev)
-{
-	int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
-
-	if (fd >= 0)
-		close(fd);
-	return fd == -1 && errno == EBUSY;
 }
