@@ -27,7 +27,7 @@
 #include <jansson.h>
 
 #include "cinder/cinder.h"
-#include "cinder/config.h"
+#include "cinder/os_config.h"
 #include "backends/connection_info.h"
 #include "lib/error.h"
 #include "lib/log.h"

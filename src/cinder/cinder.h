@@ -24,8 +24,8 @@
 
 #include <jansson.h>
 
-#include "config.h"
 #include "microversion.h"
+#include "os_config.h"
 
 #define CB_CINDER_MV_PREFERRED CB_MV(3, 70)
 #define CB_CINDER_MV_ATTACHMENTS CB_MV(3, 27)	/* create, update, get, list, delete */

@@ -6,10 +6,10 @@
 #include <jansson.h>
 
 #include "cinder.h"
-#include "config.h"
 #include "http.h"
 #include "keystone.h"
 #include "microversion.h"
+#include "os_config.h"
 
 struct cb_cinder {
 	struct cb_os_config cfg;	/* a copy: authenticating again needs it */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "cinder/cinder.h"
-#include "cinder/config.h"
+#include "cinder/os_config.h"
 
 /* Exit codes scripts can rely on. */
 #define EXIT_OK 0

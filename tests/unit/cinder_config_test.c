@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "cinder/clouds_yaml.h"
-#include "cinder/config.h"
+#include "cinder/os_config.h"
 #include "lib/error.h"
 #include "lib/log.h"
 

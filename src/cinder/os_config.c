@@ -1,4 +1,4 @@
-/* The merged OpenStack settings: see config.h. */
+/* The merged OpenStack settings: see os_config.h. */
 #include <config.h>
 
 #include <ctype.h>
@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "clouds_yaml.h"
-#include "config.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "microversion.h"
+#include "os_config.h"
 
 struct opt_def {
 	const char *name;	/* --os-<name>, OS_<NAME> */
