@@ -88,7 +88,7 @@ static int discover(struct cb_cinder *c)
 		.what = "Cinder version discovery", .method = "GET",
 	};
 	struct cb_http_resp resp;
-	char *url;
+	char *url, msg[512];
 	int ret = -1;
 
 	if (asprintf(&url, "%s/", c->root) < 0) {
@@ -96,9 +96,13 @@ static int discover(struct cb_cinder *c)
 		return -1;
 	}
 	req.url = url;
-	if (cb_http_do(c->http, &req, &resp) == 0 &&
-	    cb_microversion_max_from_doc(resp.body, 3, &c->max) == 0)
-		ret = 0;
+	if (cb_http_do(c->http, &req, &resp) == 0) {
+		ret = cb_microversion_max_from_doc(resp.body, 3, &c->max);
+		if (ret < 0) {
+			snprintf(msg, sizeof msg, "%s", cb_get_error());
+			cb_set_error(cb_get_errno(), "%s (GET %s): %s", req.what, url, msg);
+		}
+	}
 	cb_http_resp_free(&resp);
 	free(url);
 	return ret;
@@ -255,15 +259,4 @@ char *cb_cinder_path(const char *fmt, const char *id)
 	}
 	free(escaped);
 	return path;
-}
-
-json_t *cb_cinder_member(json_t *root, const char *key, const char *what)
-{
-	json_t *member = json_object_get(root, key);
-
-	if (!member) {
-		cb_set_error(EPROTO, "%s: Cinder's answer has no \"%s\"", what, key);
-		return NULL;
-	}
-	return json_incref(member);
 }

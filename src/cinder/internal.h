@@ -37,8 +37,4 @@ int cb_cinder_need(const struct cb_cinder *c, struct cb_microversion min,
  * (error set). */
 char *cb_cinder_path(const char *fmt, const char *id);
 
-/* json_object_get(root, key) as a new reference, or NULL with EPROTO
- * when the answer lacks it. */
-json_t *cb_cinder_member(json_t *root, const char *key, const char *what);
-
 #endif

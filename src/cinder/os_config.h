@@ -55,9 +55,13 @@ struct cb_os_config {
 	char *cert;
 	char *key;
 	char *insecure;		/* "true" or "false" once set */
-	/* Not a setting of any source: the caller's --debug.  Makes the
-	 * client log every HTTP exchange, secrets masked. */
+	/* Not settings of any source, but the caller's choices: */
+	/* --debug: the client logs every HTTP exchange, secrets masked. */
 	bool debug;
+	/* A directory for Keystone tokens, reused by later handles until
+	 * shortly before they expire (token_cache.h), or NULL for none.
+	 * Created 0700 if missing; must not be reachable by other users. */
+	char *token_cache_dir;
 };
 
 void cb_os_config_init(struct cb_os_config *c);
