@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "token_cache.h"
 
 static void wipe_free(char *s)
 {
@@ -39,16 +40,28 @@ static int authenticate_noauth(struct cb_cinder *c)
 	return 0;
 }
 
+/* A token from the cache when reuse is allowed and it has one, else a
+ * new one from Keystone, which the cache then keeps. */
+static int get_token(struct cb_cinder *c, bool reuse, struct cb_keystone_token *t)
+{
+	if (reuse && cb_token_cache_load(&c->cfg, t) == 0)
+		return 0;
+	if (cb_keystone_authenticate(c->http, &c->cfg, t) < 0)
+		return -1;
+	cb_token_cache_store(&c->cfg, t);
+	return 0;
+}
+
 /* The old token stays in place until a new one has been had, so a
  * failed renewal leaves the handle as it was. */
-static int authenticate(struct cb_cinder *c)
+static int authenticate(struct cb_cinder *c, bool reuse)
 {
 	struct cb_keystone_token fresh;
 	char *auth;
 
 	if (is_noauth(c))
 		return authenticate_noauth(c);
-	if (cb_keystone_authenticate(c->http, &c->cfg, &fresh) < 0)
+	if (get_token(c, reuse, &fresh) < 0)
 		return -1;
 	auth = strdup(fresh.id);
 	if (!auth) {
@@ -152,7 +165,7 @@ struct cb_cinder *cb_cinder_open(const struct cb_os_config *cfg)
 		return NULL;
 	}
 	c->http = cb_http_new(&opts);
-	if (!c->http || authenticate(c) < 0 || find_endpoint(c) < 0 ||
+	if (!c->http || authenticate(c, true) < 0 || find_endpoint(c) < 0 ||
 	    discover(c) < 0 || negotiate(c) < 0) {
 		cb_cinder_close(c);
 		return NULL;
@@ -196,7 +209,8 @@ const char *cb_cinder_project_id(const struct cb_cinder *c)
 }
 
 /* Tokens expire (an hour by default) while a volume stays attached for
- * days: a 401 gets one fresh token, when the config can make one. */
+ * days, and a cached one may have been revoked: a 401 gets one fresh
+ * token, when the config can make one, and the cache loses the old. */
 static bool can_reauthenticate(const struct cb_cinder *c)
 {
 	return !is_noauth(c) && strcmp(c->cfg.auth_type, "token") != 0;
@@ -224,7 +238,8 @@ int cb_cinder_call(struct cb_cinder *c, const char *method, const char *path,
 	if (ret < 0 && resp.status == 401 && can_reauthenticate(c)) {
 		cb_log(CB_LOG_INFO, "%s: Cinder refused the token; authenticating again", what);
 		cb_http_resp_free(&resp);
-		if (authenticate(c) == 0) {
+		cb_token_cache_drop(&c->cfg);
+		if (authenticate(c, false) == 0) {
 			req.token = c->auth;
 			ret = cb_http_do(c->http, &req, &resp);
 		}

@@ -98,6 +98,7 @@ struct cb_cinder *cli_cinder_open(struct cb_os_config *cfg)
 		cli_error("OpenStack settings: %s", cb_get_error());
 		return NULL;
 	}
+	cfg->token_cache_dir = strdup("/run/cinder-brick/tokens");	/* NULL: no cache */
 	c = cb_cinder_open(cfg);
 	if (!c)
 		cli_error("cannot reach Cinder: %s", cb_get_error());
