@@ -202,12 +202,18 @@ static int open_dir(const char *dir, bool create)
 		make_dirs(dir);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		cb_log(errno == ENOENT ? CB_LOG_DEBUG : CB_LOG_WARNING,
-		       "token cache %s: %s%s", dir, strerror(errno),
-		       errno == ELOOP || errno == ENOTDIR ? " (a symlink?): not used" : "");
+		int err = errno;
+
+		cb_log(err == ENOENT ? CB_LOG_DEBUG : CB_LOG_WARNING, "token cache %s: %s%s",
+		       dir, strerror(err),
+		       err == ELOOP || err == ENOTDIR ? " (a symlink?): not used" : "");
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !private_to_us(&st)) {
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (!private_to_us(&st)) {
 		cb_log(CB_LOG_WARNING, "token cache %s: owned by uid %u with mode %04o, but it "
 		       "must be ours (uid %u) and closed to others (chmod 700): not used",
 		       dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
@@ -226,9 +232,10 @@ static char *read_entry(int dfd, const char *dir, const char *name, size_t *len)
 	char *text = NULL;
 
 	if (fd < 0) {
-		cb_log(errno == ENOENT ? CB_LOG_DEBUG : CB_LOG_WARNING,
-		       "token cache %s/%s: %s%s", dir, name, strerror(errno),
-		       errno == ELOOP ? " (a symlink): not used" : "");
+		int err = errno;
+
+		cb_log(err == ENOENT ? CB_LOG_DEBUG : CB_LOG_WARNING, "token cache %s/%s: %s%s",
+		       dir, name, strerror(err), err == ELOOP ? " (a symlink): not used" : "");
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !private_to_us(&st) ||

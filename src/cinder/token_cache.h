@@ -33,11 +33,12 @@
 #include "os_config.h"
 
 /* A token is reused until this long before it expires.  A command makes
- * several calls after loading it, and some wait minutes on Cinder's RPC
- * (attachment create has 120 s per try): a token expiring in the middle
- * would cost a 401 and a new token at that point, perhaps during a
- * rollback, and Keystone's clock may run ahead of ours.  Five minutes
- * cover both and leave 55 of a default hour's token to reuse. */
+ * several calls after loading it, some of which wait on Cinder's RPC to
+ * the volume driver (the client allows 120 s a request): a token that
+ * expires in the middle costs a 401 and a new token at that point,
+ * perhaps during a rollback.  And Keystone's clock may run ahead of ours.
+ * Five minutes cover both and leave 55 of a default hour's token to
+ * reuse. */
 #define CB_TOKEN_CACHE_MARGIN_S 300
 
 /* "<16 hex digits>.json" */
