@@ -14,21 +14,10 @@ attach_init
 CACHE=/run/cinder-brick/tokens
 KEYSTONE_POST="POST $OS_AUTH_URL/auth/tokens"
 
-# The demo user's entries (one per auth URL), newest first.
-entries() {
-	local f
-
-	for f in "$CACHE"/*.json; do
-		[ -e "$f" ] || continue
-		jq -e --arg u "$OS_USERNAME" '.identity.username == $u' "$f" > /dev/null &&
-			echo "$f"
-	done
-}
-
 entry() {
 	local e
 
-	e=$(entries)
+	e=$(token_entries)
 	[ "$(wc -l <<< "$e")" = 1 ] && [ -n "$e" ] || fail "not one entry of demo: '$e'"
 	echo "$e"
 }
@@ -59,7 +48,7 @@ renewed() {
 
 NAME=cb-token-cache-$$
 new_volume "$NAME"
-rm -f $(entries)
+rm -f $(token_entries)
 
 # --- cold: a token from Keystone, stored
 must local-attach --debug "$VOL"
@@ -127,9 +116,9 @@ grep -q "expired or expiring within the margin: not used" "$T/err" ||
 echo "ok - an expiring entry is not used, and is renewed"
 
 # --- --os-token: scoped with Keystone every time, nothing written
-rm -f $(entries)
+rm -f $(token_entries)
 must local-detach --debug --os-auth-type token --os-token "$TOKEN" "$VOL"
-[ -z "$(entries)" ] || fail "--os-token wrote to the cache: $(entries)"
+[ -z "$(token_entries)" ] || fail "--os-token wrote to the cache: $(token_entries)"
 ! grep -q "token cache" "$T/err" || fail "--os-token used the cache: $(grep "token cache" "$T/err")"
 assert_clean "$VOL"
 echo "ok - --os-token writes nothing"
