@@ -117,6 +117,19 @@ assert_clean() {
 	! grep -q "$1" /proc/mounts || fail "a mount of $1 is left"
 }
 
+# token_entries: the CLI's cached Keystone tokens (/run/cinder-brick/tokens)
+# of $OS_USERNAME at $OS_AUTH_URL.
+token_entries() {
+	local f url=${OS_AUTH_URL%/}
+
+	for f in /run/cinder-brick/tokens/*.json; do
+		[ -e "$f" ] || continue
+		jq -e --arg u "$OS_USERNAME" --arg a "${url%/v3}/v3/auth/tokens" \
+			'.identity.username == $u and .identity.auth_url == $a' "$f" > /dev/null &&
+			echo "$f"
+	done
+}
+
 attach_cleanup() {
 	local rc=$? v
 

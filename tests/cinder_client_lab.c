@@ -4,21 +4,29 @@
  * and by tests/test-cinder-tls.sh, which points "auth" in noauth mode at
  * a TLS server.
  *
- *   cinder-client-lab [--debug] auth   authenticate, find Cinder, print
+ *   cinder-client-lab [OPTIONS] auth   authenticate, find Cinder, print
  *                                      the microversion, and make one
  *                                      authenticated call (a 404, not 401)
- *   cinder-client-lab [--debug] flow   a volume through the attachments
+ *   cinder-client-lab [OPTIONS] flow   a volume through the attachments
  *                                      API and the legacy actions, start
  *                                      to end, then deleted
+ *   cinder-client-lab [OPTIONS] volume ID | find NAME | attachments ID |
+ *                               attach ID
+ *                                      one call (get volume, find volume,
+ *                                      list attachments, create an attachment
+ *                                      without connector); prints the IDs
+ *                                      and status it got
+ *   OPTIONS: --debug (log every HTTP exchange), --token-cache DIR
  *
  * Exits 0 on success, 1 with the library's error on stderr.  It prints
  * IDs and states, never a connection_info: that can hold a keyring.
- * Whatever it created is deleted, also when a step fails.
+ * Whatever flow created is deleted, also when a step fails.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +35,7 @@
 #include <jansson.h>
 
 #include "cinder/cinder.h"
-#include "cinder/config.h"
+#include "cinder/os_config.h"
 #include "backends/connection_info.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -340,22 +348,62 @@ static void flow(void)
 	json_decref(conn);
 }
 
+/* One call whose answer is printed: for the tests of odd answers. */
+static void one_call(const char *cmd, const char *arg)
+{
+	json_t *j;
+	size_t i;
+
+	if (strcmp(cmd, "volume") == 0 || strcmp(cmd, "find") == 0) {
+		j = must(strcmp(cmd, "volume") == 0 ? cb_cinder_volume_get(client, arg) :
+			 cb_cinder_volume_find(client, arg), cmd);
+		printf("ok - volume %s is %s\n", str(j, "id"), str(j, "status"));
+	} else if (strcmp(cmd, "attachments") == 0) {
+		j = must(cb_cinder_attachment_list(client, arg), cmd);
+		for (i = 0; i < json_array_size(j); i++)
+			printf("ok - attachment %s\n", str(json_array_get(j, i), "id"));
+	} else {
+		j = must(cb_cinder_attachment_create(client, arg, NULL, NULL), cmd);
+		printf("ok - attachment %s\n", str(j, "id"));
+	}
+	json_decref(j);
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: cinder-client-lab [--debug] [--token-cache DIR] "
+		"auth|flow|volume ID|find NAME|attachments ID|attach ID\n");
+	return 2;
+}
+
+static bool takes_arg(const char *cmd)
+{
+	return !strcmp(cmd, "volume") || !strcmp(cmd, "find") ||
+	       !strcmp(cmd, "attachments") || !strcmp(cmd, "attach");
+}
+
 int main(int argc, char **argv)
 {
 	struct cb_os_config cfg;
 	struct cb_microversion mv, max;
+	const char *cmd;
 	int arg = 1;
 
 	cb_set_log_fn(log_to_stderr, NULL);
 	cb_os_config_init(&cfg);
-	if (argc > arg && strcmp(argv[arg], "--debug") == 0) {
-		cfg.debug = true;
-		arg++;
+	for (; arg < argc && strncmp(argv[arg], "--", 2) == 0; arg++) {
+		if (strcmp(argv[arg], "--debug") == 0)
+			cfg.debug = true;
+		else if (strcmp(argv[arg], "--token-cache") == 0 && arg + 1 < argc)
+			cfg.token_cache_dir = strdup(argv[++arg]);
+		else
+			return usage();
 	}
-	if (argc != arg + 1 || (strcmp(argv[arg], "auth") && strcmp(argv[arg], "flow"))) {
-		fprintf(stderr, "usage: cinder-client-lab [--debug] auth|flow\n");
-		return 2;
-	}
+	cmd = arg < argc ? argv[arg] : "";
+	if (strcmp(cmd, "auth") && strcmp(cmd, "flow") && !takes_arg(cmd))
+		return usage();
+	if (argc != arg + 1 + takes_arg(cmd))
+		return usage();
 	if (cb_os_config_resolve(&cfg, environ) < 0)
 		fail("config: %s", cb_get_error());
 	client = cb_cinder_open(&cfg);
@@ -366,7 +414,9 @@ int main(int argc, char **argv)
 	max = cb_cinder_max_microversion(client);
 	printf("ok - %s, microversion %d.%d (server maximum %d.%d)\n",
 	       cb_cinder_endpoint(client), mv.major, mv.minor, max.major, max.minor);
-	if (strcmp(argv[arg], "flow") == 0)
+	if (takes_arg(cmd))
+		one_call(cmd, argv[arg + 1]);
+	else if (strcmp(cmd, "flow") == 0)
 		flow();
 	else
 		must_fail(cb_cinder_volume_get(client, "00000000-0000-0000-0000-000000000000") ?

@@ -37,6 +37,8 @@ grep -q -- "--os-cacert FILE.*--insecure" "$T/err" ||
 assert_clean "$VOL"
 echo "ok - unknown CA: $(cat "$T/err")"
 
+# No cached token: Keystone is asked, over https.
+rm -f $(token_entries)
 attach --debug --os-cacert "$CA" "$NAME"
 grep -q "http: > POST https://127.0.0.1:[0-9]*/v3/auth/tokens" "$T/err" ||
 	fail "Keystone was not asked over https: $(grep 'http: >' "$T/err")"

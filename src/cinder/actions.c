@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
 #include "internal.h"
 #include "lib/error.h"
+
+#define WHAT_MAX 128
+#define WHAT_FMT "%s of volume %s"
 
 /* Posts {"<action>": args} (args is consumed; NULL sends null, as the
  * lab's Cinder accepted for argument-less actions). */
@@ -17,10 +21,10 @@ static int action(struct cb_cinder *c, const char *volume_id, const char *name,
 {
 	char *path = cb_cinder_path("/volumes/%s/action", volume_id);
 	json_t *body = json_object();
-	char what[128];
+	char what[WHAT_MAX];
 	int ret = -1;
 
-	snprintf(what, sizeof what, "%s of volume %s", name, volume_id);
+	snprintf(what, sizeof what, WHAT_FMT, name, volume_id);
 	if (!path || !body) {
 		json_decref(args);
 		cb_set_error(ENOMEM, "out of memory");
@@ -61,12 +65,15 @@ json_t *cb_cinder_initialize_connection(struct cb_cinder *c, const char *volume_
 					const json_t *connector)
 {
 	json_t *args = connector_args(connector), *answer, *info;
+	char what[WHAT_MAX];
 
 	if (!args)
 		return NULL;
 	if (action(c, volume_id, "os-initialize_connection", args, &answer) < 0)
 		return NULL;
-	info = cb_cinder_member(answer, "connection_info", "os-initialize_connection");
+	snprintf(what, sizeof what, WHAT_FMT, "os-initialize_connection", volume_id);
+	info = cb_answer_member(answer, NULL, "connection_info", JSON_OBJECT, what);
+	json_incref(info);
 	json_decref(answer);
 	return info;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
 #include "internal.h"
 #include "lib/error.h"
 
@@ -47,7 +48,8 @@ fail:
 	return NULL;
 }
 
-/* Calls, then returns the "attachment" member of the answer. */
+/* Calls, then returns the "attachment" member of the answer, with the
+ * ID callers go on with checked. */
 static json_t *call_attachment(struct cb_cinder *c, const char *method,
 			       const char *path, const json_t *body, const char *what)
 {
@@ -55,8 +57,10 @@ static json_t *call_attachment(struct cb_cinder *c, const char *method,
 
 	if (!path)
 		return NULL;
-	if (cb_cinder_call(c, method, path, body, what, &answer) == 0)
-		att = cb_cinder_member(answer, "attachment", what);
+	if (cb_cinder_call(c, method, path, body, what, &answer) == 0) {
+		att = cb_answer_member(answer, NULL, "attachment", JSON_OBJECT, what);
+		att = att && cb_answer_id(att, "attachment", "id", what) ? json_incref(att) : NULL;
+	}
 	json_decref(answer);
 	return att;
 }
@@ -155,30 +159,43 @@ json_t *cb_cinder_attachment_get(struct cb_cinder *c, const char *attachment_id)
 }
 
 /* As in volumes.c: a server that ignored the filter must not make
- * another volume's attachments ours. */
-static json_t *of_volume(const json_t *list, const char *volume_id)
+ * another volume's attachments ours.  The IDs of ours are deleted next,
+ * so they are checked. */
+static json_t *of_volume(const json_t *list, const char *volume_id, const char *what)
 {
 	json_t *mine = json_array(), *att;
+	const char *v;
+	char at[48];
 	size_t i;
 
+	if (!mine) {
+		cb_set_error(ENOMEM, "out of memory");
+		return NULL;
+	}
 	json_array_foreach(list, i, att) {
-		const char *v = json_string_value(json_object_get(att, "volume_id"));
-
-		if (mine && v && strcmp(v, volume_id) == 0 &&
-		    json_array_append(mine, att) < 0) {
-			json_decref(mine);
-			mine = NULL;
+		snprintf(at, sizeof at, "attachments[%zu]", i);
+		v = json_string_value(cb_answer_member(att, at, "volume_id", JSON_STRING, what));
+		if (!v)
+			goto fail;
+		if (strcmp(v, volume_id) != 0)
+			continue;
+		if (!cb_answer_id(att, at, "id", what))
+			goto fail;
+		if (json_array_append(mine, att) < 0) {
+			cb_set_error(ENOMEM, "out of memory");
+			goto fail;
 		}
 	}
-	if (!mine)
-		cb_set_error(ENOMEM, "out of memory");
 	return mine;
+fail:
+	json_decref(mine);
+	return NULL;
 }
 
 json_t *cb_cinder_attachment_list(struct cb_cinder *c, const char *volume_id)
 {
 	char *path = cb_cinder_path("/attachments/detail?volume_id=%s", volume_id);
-	json_t *answer = NULL, *list = NULL;
+	json_t *answer = NULL, *atts, *list = NULL;
 	char what[WHAT_MAX];
 
 	snprintf(what, sizeof what, "list attachments of volume %s", volume_id);
@@ -186,11 +203,9 @@ json_t *cb_cinder_attachment_list(struct cb_cinder *c, const char *volume_id)
 		goto out;
 	if (cb_cinder_call(c, "GET", path, NULL, what, &answer) < 0)
 		goto out;
-	if (!json_is_array(json_object_get(answer, "attachments"))) {
-		cb_set_error(EPROTO, "%s: Cinder's answer has no \"attachments\" list", what);
-		goto out;
-	}
-	list = of_volume(json_object_get(answer, "attachments"), volume_id);
+	atts = cb_answer_member(answer, NULL, "attachments", JSON_ARRAY, what);
+	if (atts)
+		list = of_volume(atts, volume_id, what);
 out:
 	json_decref(answer);
 	free(path);

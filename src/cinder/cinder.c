@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "token_cache.h"
 
 static void wipe_free(char *s)
 {
@@ -39,16 +40,28 @@ static int authenticate_noauth(struct cb_cinder *c)
 	return 0;
 }
 
+/* A token from the cache when reuse is allowed and it has one, else a
+ * new one from Keystone, which the cache then keeps. */
+static int get_token(struct cb_cinder *c, bool reuse, struct cb_keystone_token *t)
+{
+	if (reuse && cb_token_cache_load(&c->cfg, t) == 0)
+		return 0;
+	if (cb_keystone_authenticate(c->http, &c->cfg, t) < 0)
+		return -1;
+	cb_token_cache_store(&c->cfg, t);
+	return 0;
+}
+
 /* The old token stays in place until a new one has been had, so a
  * failed renewal leaves the handle as it was. */
-static int authenticate(struct cb_cinder *c)
+static int authenticate(struct cb_cinder *c, bool reuse)
 {
 	struct cb_keystone_token fresh;
 	char *auth;
 
 	if (is_noauth(c))
 		return authenticate_noauth(c);
-	if (cb_keystone_authenticate(c->http, &c->cfg, &fresh) < 0)
+	if (get_token(c, reuse, &fresh) < 0)
 		return -1;
 	auth = strdup(fresh.id);
 	if (!auth) {
@@ -88,7 +101,7 @@ static int discover(struct cb_cinder *c)
 		.what = "Cinder version discovery", .method = "GET",
 	};
 	struct cb_http_resp resp;
-	char *url;
+	char *url, msg[512];
 	int ret = -1;
 
 	if (asprintf(&url, "%s/", c->root) < 0) {
@@ -96,9 +109,13 @@ static int discover(struct cb_cinder *c)
 		return -1;
 	}
 	req.url = url;
-	if (cb_http_do(c->http, &req, &resp) == 0 &&
-	    cb_microversion_max_from_doc(resp.body, 3, &c->max) == 0)
-		ret = 0;
+	if (cb_http_do(c->http, &req, &resp) == 0) {
+		ret = cb_microversion_max_from_doc(resp.body, 3, &c->max);
+		if (ret < 0) {
+			snprintf(msg, sizeof msg, "%s", cb_get_error());
+			cb_set_error(cb_get_errno(), "%s (GET %s): %s", req.what, url, msg);
+		}
+	}
 	cb_http_resp_free(&resp);
 	free(url);
 	return ret;
@@ -148,7 +165,7 @@ struct cb_cinder *cb_cinder_open(const struct cb_os_config *cfg)
 		return NULL;
 	}
 	c->http = cb_http_new(&opts);
-	if (!c->http || authenticate(c) < 0 || find_endpoint(c) < 0 ||
+	if (!c->http || authenticate(c, true) < 0 || find_endpoint(c) < 0 ||
 	    discover(c) < 0 || negotiate(c) < 0) {
 		cb_cinder_close(c);
 		return NULL;
@@ -192,7 +209,8 @@ const char *cb_cinder_project_id(const struct cb_cinder *c)
 }
 
 /* Tokens expire (an hour by default) while a volume stays attached for
- * days: a 401 gets one fresh token, when the config can make one. */
+ * days, and a cached one may have been revoked: a 401 gets one fresh
+ * token, when the config can make one, and the cache loses the old. */
 static bool can_reauthenticate(const struct cb_cinder *c)
 {
 	return !is_noauth(c) && strcmp(c->cfg.auth_type, "token") != 0;
@@ -220,7 +238,8 @@ int cb_cinder_call(struct cb_cinder *c, const char *method, const char *path,
 	if (ret < 0 && resp.status == 401 && can_reauthenticate(c)) {
 		cb_log(CB_LOG_INFO, "%s: Cinder refused the token; authenticating again", what);
 		cb_http_resp_free(&resp);
-		if (authenticate(c) == 0) {
+		cb_token_cache_drop(&c->cfg);
+		if (authenticate(c, false) == 0) {
 			req.token = c->auth;
 			ret = cb_http_do(c->http, &req, &resp);
 		}
@@ -255,15 +274,4 @@ char *cb_cinder_path(const char *fmt, const char *id)
 	}
 	free(escaped);
 	return path;
-}
-
-json_t *cb_cinder_member(json_t *root, const char *key, const char *what)
-{
-	json_t *member = json_object_get(root, key);
-
-	if (!member) {
-		cb_set_error(EPROTO, "%s: Cinder's answer has no \"%s\"", what, key);
-		return NULL;
-	}
-	return json_incref(member);
 }

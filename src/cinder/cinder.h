@@ -1,6 +1,7 @@
 /* A Cinder v3 client: the calls that attaching a volume to a host needs.
  *
- * cb_cinder_open() authenticates (or not, for noauth), finds the volume
+ * cb_cinder_open() authenticates (or not, for noauth; or reuses a token
+ * from cfg->token_cache_dir: token_cache.h), finds the volume
  * endpoint, and negotiates the microversion that every later request
  * carries: the server's maximum, capped at CB_CINDER_MV_PREFERRED (the
  * newest this code was tried against, so a newer Cinder cannot change a
@@ -11,8 +12,9 @@
  * 0 or -1.  Errors quote Cinder's or Keystone's own message and the HTTP
  * status; cb_get_errno() tells ENOENT (404), EACCES (401), EBUSY (409),
  * EINVAL (400), ENOTSUP (a microversion too old) and so on.  When Cinder
- * rejects the token (expired, 401) the client authenticates again once,
- * except with auth type token, where it has nothing to do it with.
+ * rejects the token (expired, revoked: 401) the client drops it from the
+ * token cache and authenticates again once, except with auth type token,
+ * where it has nothing to do it with.
  *
  * Never sends instance_uuid: this is a host attach, and Cinder refuses
  * to detach an attachment with an instance it cannot confirm with Nova.
@@ -24,8 +26,8 @@
 
 #include <jansson.h>
 
-#include "config.h"
 #include "microversion.h"
+#include "os_config.h"
 
 #define CB_CINDER_MV_PREFERRED CB_MV(3, 70)
 #define CB_CINDER_MV_ATTACHMENTS CB_MV(3, 27)	/* create, update, get, list, delete */

@@ -1,21 +1,11 @@
 /* clouds.yaml and secure.yaml, as openstacksdk finds and merges them.
- *
- * The YAML is read with libyaml into a jansson tree so the config code
- * deals with one kind of tree only.
+ * The files are read with yaml_json.h, so the config code deals with
+ * one kind of tree only.
  */
 #ifndef CB_CINDER_CLOUDS_YAML_H
 #define CB_CINDER_CLOUDS_YAML_H
 
 #include <jansson.h>
-
-/* Mappings become objects, sequences arrays.  Plain scalars true/false/
- * yes/no/on/off become booleans and null/~/(empty) null, like PyYAML;
- * every other scalar stays a string, numbers too: a project ID of
- * digits must not lose leading zeros, and "3.70" must not become 3.7.
- * Anchors, aliases and "<<" merge keys are supported; only the first
- * document is read.  NULL with the error set on failure. */
-json_t *cb_yaml_load_file(const char *path);
-json_t *cb_yaml_load_string(const char *text, const char *name);
 
 /* Where to look.  Any member may be NULL. */
 struct cb_clouds_env {

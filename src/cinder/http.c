@@ -22,7 +22,8 @@
  * gives 60 s by default. */
 #define CONNECT_TIMEOUT_S 10L
 #define TOTAL_TIMEOUT_S 120L
-/* No real answer is this big: a runaway body is cut off. */
+/* No real answer is this big (a catalog of a large cloud is some
+ * hundred KiB): a runaway body is cut off. */
 #define BODY_MAX (16u << 20)
 /* cb_log formats into 1 KiB, so long bodies are logged in pieces. */
 #define LOG_CHUNK 900
@@ -46,6 +47,7 @@ struct exchange {
 	size_t cap;
 	const char *want;	/* header to capture */
 	char *header;
+	bool too_big;		/* the body went over BODY_MAX */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -75,6 +77,7 @@ static void exchange_clear(struct exchange *x)
 	wipe_free_str(x->header);
 	x->body = x->header = NULL;
 	x->len = x->cap = 0;
+	x->too_big = false;
 }
 
 static int dup_opt(char **dst, const char *src)
@@ -140,8 +143,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *opaque)
 	struct exchange *x = opaque;
 	size_t len = size * n;
 
-	if (x->len + len + 1 > BODY_MAX)
+	if (x->len + len > BODY_MAX) {
+		x->too_big = true;
 		return 0;	/* curl fails the transfer with CURLE_WRITE_ERROR */
+	}
 	if (x->len + len + 1 > x->cap) {
 		size_t cap = x->cap ? x->cap : 4096;
 		char *p;
@@ -280,6 +285,8 @@ static CURLcode setup(struct cb_http *h, const struct cb_http_req *r,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, TOTAL_TIMEOUT_S);
+	/* Refused before the transfer when the Content-Length says so. */
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)BODY_MAX);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -443,6 +450,25 @@ static int transport_error(const struct cb_http *h, const struct cb_http_req *r,
 	return -1;
 }
 
+/* curl would say "Failure writing output to destination" or "Maximum
+ * file size exceeded", which names neither the call nor the cause. */
+static bool answer_too_big(CURLcode cc, const struct exchange *x)
+{
+	return (cc == CURLE_WRITE_ERROR && x->too_big) || cc == CURLE_FILESIZE_EXCEEDED;
+}
+
+static int too_big_error(const struct cb_http *h, const struct cb_http_req *r)
+{
+	long status = 0;
+
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+	cb_set_error(EMSGSIZE, "%s: the answer is larger than %u bytes (%u MiB), more "
+		     "than any Cinder or Keystone answer should be: refused (HTTP %ld, "
+		     "%s %s)", r->what, BODY_MAX, BODY_MAX >> 20, status, r->method,
+		     r->url);
+	return -1;
+}
+
 static int status_error(const struct cb_http_req *r, long status,
 			const struct exchange *x)
 {
@@ -521,7 +547,9 @@ int cb_http_do(struct cb_http *h, const struct cb_http_req *r,
 		sleep_ms(h->backoff_ms << (tries - 1));
 	}
 	resp->status = status;
-	if (cc)
+	if (answer_too_big(cc, &x))
+		ret = too_big_error(h, r);
+	else if (cc)
 		ret = transport_error(h, r, cc, tries);
 	else if (status >= 400)
 		ret = status_error(r, status, &x);

@@ -6,10 +6,10 @@
 #include <jansson.h>
 
 #include "cinder.h"
-#include "config.h"
 #include "http.h"
 #include "keystone.h"
 #include "microversion.h"
+#include "os_config.h"
 
 struct cb_cinder {
 	struct cb_os_config cfg;	/* a copy: authenticating again needs it */
@@ -36,9 +36,5 @@ int cb_cinder_need(const struct cb_cinder *c, struct cb_microversion min,
 /* fmt with its one %s replaced by id, percent-encoded.  NULL on ENOMEM
  * (error set). */
 char *cb_cinder_path(const char *fmt, const char *id);
-
-/* json_object_get(root, key) as a new reference, or NULL with EPROTO
- * when the answer lacks it. */
-json_t *cb_cinder_member(json_t *root, const char *key, const char *what);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
 #include "keystone.h"
 #include "lib/error.h"
 
@@ -118,24 +119,44 @@ static char *describe(const struct cb_os_config *c)
 	return s;
 }
 
+/* The token's project ID and catalog, which Cinder needs; NULL with the
+ * error set when the answer lacks them. */
+static const char *scope_of(const json_t *body, const char *what, json_t **catalog)
+{
+	json_t *token = cb_answer_member(body, NULL, "token", JSON_OBJECT, what);
+	json_t *project;
+	const char *id;
+
+	if (!token)
+		return NULL;
+	if (!json_object_get(token, "project")) {
+		cb_set_error(EPROTO, "%s: Keystone gave a token that is not scoped to a "
+			     "project (\"token\" in the answer has no \"project\"), and "
+			     "Cinder needs one: give a project", what);
+		return NULL;
+	}
+	project = cb_answer_member(token, "token", "project", JSON_OBJECT, what);
+	id = project ? cb_answer_id(project, "token.project", "id", what) : NULL;
+	if (!id)
+		return NULL;
+	*catalog = cb_answer_member(token, "token", "catalog", JSON_ARRAY, what);
+	return *catalog ? id : NULL;
+}
+
 static int take_token(const char *what, struct cb_http_resp *resp,
 		      struct cb_keystone_token *t)
 {
-	json_t *token = json_object_get(resp->body, "token");
-	json_t *catalog = json_object_get(token, "catalog");
-	const char *project = json_string_value(json_object_get(
-		json_object_get(token, "project"), "id"));
-	const char *expires = json_string_value(json_object_get(token, "expires_at"));
+	json_t *catalog = NULL;
+	const char *project = scope_of(resp->body, what, &catalog);
+	const char *expires = json_string_value(json_object_get(
+		json_object_get(resp->body, "token"), "expires_at"));
 
 	if (!resp->header) {
 		cb_set_error(EPROTO, "%s: Keystone sent no X-Subject-Token", what);
 		return -1;
 	}
-	if (!json_is_array(catalog) || !project) {
-		cb_set_error(EPROTO, "%s: the token is not scoped to a project or "
-			     "has no catalog", what);
+	if (!project)
 		return -1;
-	}
 	t->id = resp->header;
 	resp->header = NULL;
 	t->catalog = json_incref(catalog);

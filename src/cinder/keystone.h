@@ -5,8 +5,8 @@
 
 #include <jansson.h>
 
-#include "config.h"
 #include "http.h"
+#include "os_config.h"
 
 struct cb_keystone_token {
 	char *id;		/* the token itself: a secret */

@@ -26,7 +26,9 @@ int cb_microversion_cmp(struct cb_microversion a, struct cb_microversion b);
 /* The maximum microversion of API major version `major` in a version
  * document: {"versions": [...]} from GET / or {"version": {...}} from
  * GET /v3/.  An entry without microversions ("version": "") counts as
- * major.0.  Returns -1 with ENOENT if `major` is not listed. */
+ * major.0.  Returns -1 with ENOENT if `major` is not listed, EPROTO if
+ * doc is no version document or the entry of `major` has a version that
+ * is not major.Y. */
 int cb_microversion_max_from_doc(const json_t *doc, int major,
 				 struct cb_microversion *max);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "answer.h"
 #include "internal.h"
 #include "lib/error.h"
 
@@ -16,6 +17,38 @@
  * a second), then slower. */
 #define POLL_FIRST_MS 250
 #define POLL_MAX_MS 2000
+
+/* What callers rely on: the ID and the status, and the IDs of the
+ * attachments, which end up in paths and in the names of local files.
+ * `at` is where vol is in the answer, for messages. */
+static int check_volume(const json_t *vol, const char *at, const char *what)
+{
+	char where[64];
+	json_t *atts, *att;
+	size_t i;
+	bool bad;
+
+	if (!cb_answer_id(vol, at, "id", what) ||
+	    !cb_answer_member(vol, at, "status", JSON_STRING, what))
+		return -1;
+	atts = cb_answer_optional(vol, at, "attachments", JSON_ARRAY, what, &bad);
+	if (bad)
+		return -1;
+	json_array_foreach(atts, i, att) {
+		snprintf(where, sizeof where, "%s.attachments[%zu]", at, i);
+		if (!cb_answer_id(att, where, "attachment_id", what))
+			return -1;
+	}
+	return 0;
+}
+
+/* answer["volume"], checked, as a new reference. */
+static json_t *volume_of(const json_t *answer, const char *what)
+{
+	json_t *vol = cb_answer_member(answer, NULL, "volume", JSON_OBJECT, what);
+
+	return vol && check_volume(vol, "volume", what) == 0 ? json_incref(vol) : NULL;
+}
 
 json_t *cb_cinder_volume_get(struct cb_cinder *c, const char *volume_id)
 {
@@ -27,7 +60,7 @@ json_t *cb_cinder_volume_get(struct cb_cinder *c, const char *volume_id)
 		return NULL;
 	snprintf(what, sizeof what, "get volume %s", volume_id);
 	if (cb_cinder_call(c, "GET", path, NULL, what, &answer) == 0)
-		volume = cb_cinder_member(answer, "volume", what);
+		volume = volume_of(answer, what);
 	json_decref(answer);
 	free(path);
 	return volume;
@@ -48,25 +81,33 @@ static bool looks_like_uuid(const char *s)
 
 /* The server filters by name, but one that ignores the filter would
  * list every volume: the match is checked here again. */
-static json_t *exact_matches(const json_t *volumes, const char *name)
+static json_t *exact_matches(const json_t *volumes, const char *name, const char *what)
 {
 	json_t *matches = json_array(), *v;
+	char at[48];
 	size_t i;
 
+	if (!matches) {
+		cb_set_error(ENOMEM, "out of memory");
+		return NULL;
+	}
 	json_array_foreach(volumes, i, v) {
 		const char *n = json_string_value(json_object_get(v, "name"));
 
-		if (matches && n && strcmp(n, name) == 0)
-			json_array_append(matches, v);
+		if (!n || strcmp(n, name) != 0)
+			continue;
+		snprintf(at, sizeof at, "volumes[%zu]", i);
+		if (check_volume(v, at, what) < 0)
+			goto fail;
+		if (json_array_append(matches, v) < 0) {
+			cb_set_error(ENOMEM, "out of memory");
+			goto fail;
+		}
 	}
 	return matches;
-}
-
-static const char *id_of(const json_t *v)
-{
-	const char *id = json_string_value(json_object_get(v, "id"));
-
-	return id ? id : "?";
+fail:
+	json_decref(matches);
+	return NULL;
 }
 
 static void not_unique(const json_t *matches, const char *name)
@@ -79,7 +120,7 @@ static void not_unique(const json_t *matches, const char *name)
 	json_array_foreach(matches, i, v)
 		if (n < sizeof ids)
 			n += snprintf(ids + n, sizeof ids - n, "%s%s", i ? ", " : "",
-				      id_of(v));
+				      json_string_value(json_object_get(v, "id")));
 	cb_set_error(ENOTUNIQ, "%zu volumes are named \"%s\" (%s): give the ID",
 		     json_array_size(matches), name, ids);
 }
@@ -87,7 +128,7 @@ static void not_unique(const json_t *matches, const char *name)
 static json_t *find_by_name(struct cb_cinder *c, const char *name)
 {
 	char *path = cb_cinder_path("/volumes/detail?name=%s", name);
-	json_t *answer = NULL, *matches = NULL, *volume = NULL;
+	json_t *answer = NULL, *volumes, *matches = NULL, *volume = NULL;
 	char what[160];
 
 	if (!path)
@@ -95,7 +136,9 @@ static json_t *find_by_name(struct cb_cinder *c, const char *name)
 	snprintf(what, sizeof what, "find volume \"%s\"", name);
 	if (cb_cinder_call(c, "GET", path, NULL, what, &answer) < 0)
 		goto out;
-	matches = exact_matches(json_object_get(answer, "volumes"), name);
+	volumes = cb_answer_member(answer, NULL, "volumes", JSON_ARRAY, what);
+	if (!volumes || !(matches = exact_matches(volumes, name, what)))
+		goto out;
 	if (json_array_size(matches) == 1)
 		volume = json_incref(json_array_get(matches, 0));
 	else if (json_array_size(matches) > 1)
@@ -136,7 +179,7 @@ json_t *cb_cinder_volume_create(struct cb_cinder *c, const struct cb_volume_spec
 		return NULL;
 	}
 	if (cb_cinder_call(c, "POST", "/volumes", body, what, &answer) == 0)
-		volume = cb_cinder_member(answer, "volume", what);
+		volume = volume_of(answer, what);
 	json_decref(answer);
 	json_decref(body);
 	return volume;

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "cinder/cinder.h"
-#include "cinder/config.h"
+#include "cinder/os_config.h"
 #include "host/connector.h"
 
 /* Exit codes scripts can rely on. */

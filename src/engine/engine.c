@@ -84,12 +84,29 @@ const char *cb_engine_state_dir(const struct cb_engine *e)
 	return e->state_dir;
 }
 
+/* With a token cache in the state directory, unless the caller has one:
+ * a warm attach or detach then skips Keystone. */
 struct cb_cinder *engine_cinder_open(struct cb_engine *e, const struct cb_os_config *cfg)
 {
-	struct cb_cinder *c = cb_cinder_open(cfg);
+	struct cb_os_config mine;
+	struct cb_cinder *c = NULL;
+	char *dir = NULL;
 
-	if (!c)
-		cb_set_error(cb_get_errno(), "cannot reach Cinder: %s", cb_get_error());
+	if (!cfg->token_cache_dir && asprintf(&dir, "%s/tokens", e->state_dir) < 0) {
+		cb_set_error(ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (cb_os_config_copy(&mine, cfg) == 0) {
+		if (dir) {
+			mine.token_cache_dir = dir;
+			dir = NULL;
+		}
+		c = cb_cinder_open(&mine);
+		if (!c)
+			cb_set_error(cb_get_errno(), "cannot reach Cinder: %s", cb_get_error());
+	}
+	cb_os_config_free(&mine);
+	free(dir);
 	return c;
 }
 

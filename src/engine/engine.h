@@ -24,7 +24,7 @@
 
 #include <jansson.h>
 
-#include "cinder/config.h"
+#include "cinder/os_config.h"
 #include "host/connector.h"
 
 /* How the volume becomes a block device on this host. */

@@ -1,5 +1,5 @@
-/* Unit tests of the OpenStack settings: the YAML reader, the clouds.yaml
- * and secure.yaml search, and the precedence flags > OS_* > clouds.yaml.
+/* Unit tests of the OpenStack settings: the clouds.yaml and secure.yaml
+ * search, and the precedence flags > OS_* > clouds.yaml.
  * Each test works in a fresh temporary HOME and current directory. */
 #include <config.h>
 
@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "cinder/clouds_yaml.h"
-#include "cinder/config.h"
+#include "cinder/os_config.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -107,62 +107,6 @@ static const char base_cloud[] =
 	"      project_domain_name: Default\n"
 	"    region_name: RegionOne\n"
 	"    interface: internal\n";
-
-/* ---- the YAML reader ---- */
-
-static void test_yaml_scalars(void **state)
-{
-	json_t *j = cb_yaml_load_string(
-		"a: yes\nb: Off\nc: ~\nd:\ne: 'true'\nf: 0042\ng: 3.70\n"
-		"h: \"x y\"\ni: [1, two]\nj: {k: v}\nk: !!str on\n", "test");
-	char *text;
-
-	assert_non_null(j);
-	text = json_dumps(j, JSON_COMPACT);
-	/* Booleans and nulls as PyYAML reads them; numbers stay text. */
-	assert_string_equal(text, "{\"a\":true,\"b\":false,\"c\":null,\"d\":null,"
-			    "\"e\":\"true\",\"f\":\"0042\",\"g\":\"3.70\",\"h\":\"x y\","
-			    "\"i\":[\"1\",\"two\"],\"j\":{\"k\":\"v\"},\"k\":\"on\"}");
-	free(text);
-	json_decref(j);
-}
-
-static void test_yaml_anchors_and_merge(void **state)
-{
-	json_t *j = cb_yaml_load_string(
-		"base: &b\n  auth_url: http://k\n  region_name: R1\n"
-		"clouds:\n"
-		"  one:\n    <<: *b\n    region_name: R2\n"
-		"  two:\n    auth: *b\n", "test");
-	json_t *clouds = json_object_get(j, "clouds");
-
-	assert_non_null(j);
-	/* Explicit keys beat merged ones. */
-	assert_string_equal(json_string_value(json_object_get(
-		json_object_get(clouds, "one"), "region_name")), "R2");
-	assert_string_equal(json_string_value(json_object_get(
-		json_object_get(clouds, "one"), "auth_url")), "http://k");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-		json_object_get(clouds, "two"), "auth"), "region_name")), "R1");
-	json_decref(j);
-}
-
-static void test_yaml_errors(void **state)
-{
-	assert_null(cb_yaml_load_string("a: [1, 2\nb: c\n", "bad.yaml"));
-	assert_int_equal(cb_get_errno(), EINVAL);
-	assert_non_null(strstr(cb_get_error(), "bad.yaml: line"));
-	assert_null(cb_yaml_load_string("? [a, b]\n: c\n", "key.yaml"));
-	assert_non_null(strstr(cb_get_error(), "mapping keys must be strings"));
-	assert_null(cb_yaml_load_string("a: *nope\n", "alias.yaml"));
-	assert_non_null(strstr(cb_get_error(), "unknown anchor"));
-	assert_null(cb_yaml_load_file("/nonexistent/clouds.yaml"));
-	assert_int_equal(cb_get_errno(), ENOENT);
-	/* An empty file holds no clouds; it is not an error. */
-	json_t *j = cb_yaml_load_string("", "empty.yaml");
-	assert_true(json_is_object(j));
-	json_decref(j);
-}
 
 /* ---- search order ---- */
 
@@ -520,9 +464,6 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_yaml_scalars),
-		cmocka_unit_test(test_yaml_anchors_and_merge),
-		cmocka_unit_test(test_yaml_errors),
 		cmocka_unit_test(test_candidates_order),
 		T(test_search_order),
 		T(test_secure_yaml_overrides),

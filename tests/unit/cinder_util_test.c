@@ -95,6 +95,34 @@ static void test_microversion_from_doc(void **state)
 	json_decref(doc);
 }
 
+/* Odd answers at the version root say what is odd about them. */
+static void test_microversion_odd_docs(void **state)
+{
+	static const struct { const char *doc; int errnum; const char *text; } cases[] = {
+		{ "[]", EPROTO, "not a version document" },
+		{ "{\"versions\": {}}", EPROTO, "not a version document" },
+		{ "{\"versions\": []}", ENOENT, "lists no API v3" },
+		{ "{\"versions\": [{\"id\": \"v3.0\", \"version\": 3.7}]}", EPROTO,
+		  "entry v3.0 has a \"version\" that is not 3.Y" },
+		{ "{\"versions\": [{\"id\": \"v3.0\", \"version\": \"4.1\"}]}", EPROTO,
+		  "entry v3.0" },
+		{ "{\"version\": {\"id\": \"v3.0\", \"version\": \"x\"}}", EPROTO,
+		  "entry v3.0" },
+	};
+	struct cb_microversion mv;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *doc = parse(cases[i].doc);
+
+		assert_int_equal(cb_microversion_max_from_doc(doc, 3, &mv), -1);
+		assert_int_equal(cb_get_errno(), cases[i].errnum);
+		if (!strstr(cb_get_error(), cases[i].text))
+			fail_msg("%s: \"%s\" not in: %s", cases[i].doc, cases[i].text,
+				 cb_get_error());
+		json_decref(doc);
+	}
+}
+
 /* ---- fault text ---- */
 
 static void check_fault(const char *body, const char *expected)
@@ -321,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_microversion_parse),
 		cmocka_unit_test(test_microversion_cmp),
 		cmocka_unit_test(test_microversion_from_doc),
+		cmocka_unit_test(test_microversion_odd_docs),
 		cmocka_unit_test(test_fault_shapes),
 		cmocka_unit_test(test_fault_text_bodies),
 		cmocka_unit_test(test_fault_long_text_is_cut),

@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "cinder/catalog.h"
-#include "cinder/config.h"
+#include "cinder/os_config.h"
 #include "cinder/keystone.h"
 #include "lib/error.h"
 

@@ -8,7 +8,7 @@
  *
  * Every setting has one name, and the three spellings follow from it:
  * "auth_url" is --os-auth-url, OS_AUTH_URL and clouds.yaml auth.auth_url
- * (the table in config.c lists the legacy aliases such as OS_TENANT_NAME).
+ * (the table in os_config.c lists the legacy aliases such as OS_TENANT_NAME).
  *
  * Endpoint override and noauth: "endpoint" (--os-endpoint, OS_ENDPOINT,
  * clouds.yaml block_storage_endpoint_override) skips the catalog.  It is
@@ -23,8 +23,8 @@
  * clouds.yaml block_storage_api_version) pins the microversion ("3.44");
  * "3" or "3.latest" mean "negotiate" like no setting.
  */
-#ifndef CB_CINDER_CONFIG_H
-#define CB_CINDER_CONFIG_H
+#ifndef CB_CINDER_OS_CONFIG_H
+#define CB_CINDER_OS_CONFIG_H
 
 #include <stdbool.h>
 
@@ -55,9 +55,13 @@ struct cb_os_config {
 	char *cert;
 	char *key;
 	char *insecure;		/* "true" or "false" once set */
-	/* Not a setting of any source: the caller's --debug.  Makes the
-	 * client log every HTTP exchange, secrets masked. */
+	/* Not settings of any source, but the caller's choices: */
+	/* --debug: the client logs every HTTP exchange, secrets masked. */
 	bool debug;
+	/* A directory for Keystone tokens, reused by later handles until
+	 * shortly before they expire (token_cache.h), or NULL for none.
+	 * Created 0700 if missing; must not be reachable by other users. */
+	char *token_cache_dir;
 };
 
 void cb_os_config_init(struct cb_os_config *c);

@@ -1,4 +1,4 @@
-/* The merged OpenStack settings: see config.h. */
+/* The merged OpenStack settings: see os_config.h. */
 #include <config.h>
 
 #include <ctype.h>
@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "clouds_yaml.h"
-#include "config.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "microversion.h"
+#include "os_config.h"
 
 struct opt_def {
 	const char *name;	/* --os-<name>, OS_<NAME> */
@@ -83,12 +83,17 @@ void cb_os_config_free(struct cb_os_config *c)
 {
 	for (size_t i = 0; i < N_OPTS; i++)
 		drop(field(c, &opts[i]), opts[i].secret);
+	drop(&c->token_cache_dir, false);
 }
 
 int cb_os_config_copy(struct cb_os_config *dst, const struct cb_os_config *src)
 {
 	cb_os_config_init(dst);
 	dst->debug = src->debug;
+	if (src->token_cache_dir && !(dst->token_cache_dir = strdup(src->token_cache_dir))) {
+		cb_set_error(ENOMEM, "out of memory");
+		return -1;
+	}
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const char *v = *field((struct cb_os_config *)src, &opts[i]);
 
