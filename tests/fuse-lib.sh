@@ -20,6 +20,8 @@ fx_fail() { echo "FAIL: $*" >&2; exit 1; }
 fx_init() {
 	[ -n "${CINDER_BRICK:-}" ] && [ -x "$CINDER_BRICK" ] ||
 		fx_fail "CINDER_BRICK must name the built cinder-brick binary"
+	[ "${CB_HAVE_FUSE:-yes}" != no ] ||
+		fx_skip "this build has no FUSE export (configure --without-fuse, or no libfuse3-dev)"
 	[ -c /dev/fuse ] || fx_skip "no /dev/fuse: this kernel or container has no FUSE"
 	T=$(mktemp -d /tmp/cb-fuse-test.XXXXXX) || fx_fail "mktemp"
 	trap fx_cleanup EXIT
