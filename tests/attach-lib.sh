@@ -8,9 +8,11 @@
 LAB_CMD=$TESTS_SRCDIR/../scripts/lab
 require_cmd curl jq losetup
 [ "$(id -u)" = 0 ] || skip "local-attach needs root (FUSE mounts, loop devices)"
+# The lab's volumes are RBD images, served through FUSE and a loop device.
+require_built fuse
+require_built rbd
 [ -x "$LAB_CMD" ] || skip "no scripts/lab"
-curl -s -o /dev/null -m 2 http://127.0.0.1:8776/ || skip "no Cinder on 127.0.0.1:8776: scripts/lab up"
-curl -s -o /dev/null -m 2 http://127.0.0.1:5000/v3 || skip "no Keystone on 127.0.0.1:5000: scripts/lab up"
+require_lab
 . "$TESTS_SRCDIR/lab-lock.sh" || exit 99
 lab_lock "${LAB_LOCK_MODE:-shared}"
 LAB_RC=$("$LAB_CMD" env demo 2> /dev/null) || skip "scripts/lab env demo failed"

@@ -12,6 +12,7 @@ set -o pipefail
 
 SERVER_PIDS=()
 LOOP_DEVS=()
+LOOP_FILES=()
 EXT_MOUNTS=()
 
 fx_skip() { echo "SKIP: $*" >&2; exit 77; }
@@ -20,6 +21,8 @@ fx_fail() { echo "FAIL: $*" >&2; exit 1; }
 fx_init() {
 	[ -n "${CINDER_BRICK:-}" ] && [ -x "$CINDER_BRICK" ] ||
 		fx_fail "CINDER_BRICK must name the built cinder-brick binary"
+	[ "${CB_HAVE_FUSE:-yes}" != no ] ||
+		fx_skip "this build has no FUSE export (configure --without-fuse, or no libfuse3-dev)"
 	[ -c /dev/fuse ] || fx_skip "no /dev/fuse: this kernel or container has no FUSE"
 	T=$(mktemp -d /tmp/cb-fuse-test.XXXXXX) || fx_fail "mktemp"
 	trap fx_cleanup EXIT
@@ -68,6 +71,7 @@ fx_parse_endpoints() {
 	[ -n "$FUSE_FILE" ] || fx_fail "the server printed no fuse: line"
 	if [ -n "$LOOP_DEV" ]; then
 		LOOP_DEVS+=("$LOOP_DEV")
+		LOOP_FILES+=("$FUSE_FILE")
 	fi
 }
 
@@ -124,23 +128,26 @@ fx_mounts_below_T() {
 	awk -v t="$T/" 'index($5 "/", t) == 1 { print $5 }' /proc/self/mountinfo | sort -r
 }
 
+# fx_loop_attached DEV FILE: DEV is a loop device on FILE.  Loop devices
+# are the host's: once ours is detached, another test may get the same one.
 fx_loop_attached() {
-	[ -e "/sys/block/${1#/dev/}/loop/backing_file" ]
+	[ "$(cat "/sys/block/${1#/dev/}/loop/backing_file" 2>/dev/null)" = "$2" ]
 }
 
 # fx_check_torn_down: no mount below $T and none of our loop devices left.
 fx_check_torn_down() {
-	local m d
+	local m i
 
 	m=$(fx_mounts_below_T)
 	[ -z "$m" ] || fx_fail "still mounted after teardown: $m"
-	for d in "${LOOP_DEVS[@]}"; do
-		! fx_loop_attached "$d" || fx_fail "$d still attached after teardown"
+	for i in "${!LOOP_DEVS[@]}"; do
+		! fx_loop_attached "${LOOP_DEVS[i]}" "${LOOP_FILES[i]}" ||
+			fx_fail "${LOOP_DEVS[i]} still attached after teardown"
 	done
 }
 
 fx_cleanup() {
-	local m p d
+	local m p i
 
 	for m in "${EXT_MOUNTS[@]}"; do
 		mountpoint -q "$m" && umount "$m"
@@ -151,8 +158,8 @@ fx_cleanup() {
 			fx_wait_gone "$p" || kill -KILL "$p" 2>/dev/null
 		fi
 	done
-	for d in "${LOOP_DEVS[@]}"; do
-		fx_loop_attached "$d" && losetup -d "$d"
+	for i in "${!LOOP_DEVS[@]}"; do
+		fx_loop_attached "${LOOP_DEVS[i]}" "${LOOP_FILES[i]}" && losetup -d "${LOOP_DEVS[i]}"
 	done
 	for m in $(fx_mounts_below_T); do
 		umount -l "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null

@@ -34,6 +34,28 @@ require_pymod() {
 	"$PY" -c "import $1" 2> /dev/null || skip "python3 module $1 is not installed"
 }
 
+# built PART: whether this build has PART (rbd, fuse), which configure
+# leaves out when asked to or when its -dev package is missing.
+built() {
+	local var=CB_HAVE_${1^^}
+
+	[ "${!var:-yes}" != no ]
+}
+
+# require_built PART: skips the test when this build has no PART.
+require_built() {
+	built "$1" || skip "this build has no $1 (configure --without-$1, or its -dev package was missing)"
+}
+
+# require_lab: skips the test at once when scripts/test could not start the
+# lab cloud (CB_LAB_DOWN says why), or when its Cinder or Keystone does not
+# answer on 127.0.0.1.
+require_lab() {
+	[ -z "${CB_LAB_DOWN:-}" ] || skip "no lab cloud: $CB_LAB_DOWN"
+	curl -s -o /dev/null -m 2 http://127.0.0.1:8776/ || skip "no Cinder on 127.0.0.1:8776: scripts/lab up"
+	curl -s -o /dev/null -m 2 http://127.0.0.1:5000/v3 || skip "no Keystone on 127.0.0.1:5000: scripts/lab up"
+}
+
 cb_init() {
 	[ -n "${CINDER_BRICK:-}" ] && [ -x "$CINDER_BRICK" ] ||
 		fail "CINDER_BRICK must name the built cinder-brick binary"

@@ -9,6 +9,7 @@
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 cb_init
 [ "$(id -u)" = 0 ] || skip "local-attach needs root (FUSE mounts, loop devices)"
+built fuse || skip "this build has no FUSE export, which local-attach needs"
 require_cmd losetup jq
 
 VOL=1d6f5a4e-3f1c-4a36-9f6e-000000000001

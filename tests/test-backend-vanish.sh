@@ -9,6 +9,7 @@
 # export must fail with EIO; and SIGTERM must still stop the server.
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 require_pymod nbd
+require_built fuse
 [ -c /dev/fuse ] || skip "no /dev/fuse"
 [ "$(id -u)" = 0 ] || skip "needs root to mount the inner FUSE export directly"
 cb_init

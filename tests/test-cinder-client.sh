@@ -9,20 +9,18 @@
 set -uo pipefail
 
 SRC=${TESTS_SRCDIR:?must name the tests directory}
+. "$SRC/lib.sh" || exit 99
 PROG=$(dirname "${CINDER_BRICK:?must name the cinder-brick binary}")/tests/cinder-client-lab
 LAB_CMD=$SRC/../scripts/lab
 LAB=${LAB_STATE:-/var/lib/cinder-brick-lab}
 # Debian's python3 for the openstack CLI (a pyenv one lacks its modules).
 export PATH=/usr/bin:/bin:/usr/sbin:/sbin:$PATH
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 
 [ -x "$PROG" ] || fail "$PROG is not built"
 [ -x "$LAB_CMD" ] || skip "no scripts/lab"
-curl -s -o /dev/null -m 5 http://127.0.0.1:8776/ || skip "no Cinder on 127.0.0.1:8776: scripts/lab up"
-curl -s -o /dev/null -m 5 http://127.0.0.1:5000/v3 || skip "no Keystone on 127.0.0.1:5000: scripts/lab up"
+require_lab
 . "$SRC/lab-lock.sh" || exit 99
 lab_lock shared
 RC=$("$LAB_CMD" env demo 2>/dev/null) || skip "scripts/lab env demo failed"

@@ -18,7 +18,7 @@ for sig in TERM INT; do
 	fx_start_fg "${args[@]}"
 	[ -n "$(fx_mounts_below_T)" ] || fx_fail "nothing mounted below $T"
 	if [ -n "$LOOP_DEV" ]; then
-		fx_loop_attached "$LOOP_DEV" || fx_fail "$LOOP_DEV is not attached"
+		fx_loop_attached "$LOOP_DEV" "$FUSE_FILE" || fx_fail "$LOOP_DEV is not attached"
 		dd if="$LOOP_DEV" of=/dev/null bs=1M count=4 iflag=direct status=none ||
 			fx_fail "read from $LOOP_DEV"
 	fi

@@ -2,9 +2,9 @@
 # get-connector: the os-brick connector fields, --json, the flags, the
 # "ip" of --nic, a usage error, and the generated initiator name: made
 # once when there is no /etc/iscsi/initiatorname.iscsi, kept 0644 in
-# /etc/cinder-brick/initiatorname, the same on the next run (a private
-# mount namespace gives the command an empty /etc, so the host's own
-# files are not touched).
+# SYSCONFDIR/cinder-brick/initiatorname (configure --sysconfdir), the same
+# on the next run (a private mount namespace gives the command an empty
+# /etc and SYSCONFDIR, so the host's own files are not touched).
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 cb_init
 
@@ -39,12 +39,14 @@ J=$("$CINDER_BRICK" get-connector --json --multipath --enforce-multipath --nic l
 "$CINDER_BRICK" get-connector --bogus 2> /dev/null
 [ $? -eq 2 ] || fail "an unknown option is not a usage error"
 
-# The generated IQN, in a mount namespace with an empty /etc.
-if [ "$(id -u)" = 0 ] && unshare -m true 2> /dev/null; then
-	unshare -m bash -c 'mount -t tmpfs none /etc &&
+# The generated IQN, in a mount namespace with an empty /etc and SYSCONFDIR.
+etc=${CB_SYSCONFDIR:-/etc}
+if [ "$(id -u)" = 0 ] && unshare -m true 2> /dev/null && [ -d "$etc" ]; then
+	unshare -m bash -c 'mount -t tmpfs none /etc && mkdir -p "$2" &&
+		mount -t tmpfs none "$2" &&
 		"$0" get-connector --json > "$1/a" && "$0" get-connector --json > "$1/b" &&
-		stat -c %a /etc/cinder-brick/initiatorname > "$1/mode" &&
-		cat /etc/cinder-brick/initiatorname > "$1/file"' "$CINDER_BRICK" "$T" ||
+		stat -c %a "$2/cinder-brick/initiatorname" > "$1/mode" &&
+		cat "$2/cinder-brick/initiatorname" > "$1/file"' "$CINDER_BRICK" "$T" "$etc" ||
 		fail "get-connector without an iscsid initiator name"
 	a=$(jget "$(cat "$T/a")" "d['initiator']")
 	[[ $a == iqn.2004-10.org.cinder-brick:$(hostname)-* ]] || fail "generated IQN $a"
@@ -52,6 +54,6 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2> /dev/null; then
 	[ "$(cat "$T/mode")" = 644 ] || fail "initiatorname has mode $(cat "$T/mode")"
 	[ "$(cat "$T/file")" = "InitiatorName=$a" ] || fail "initiatorname holds $(cat "$T/file")"
 else
-	note "not root or no unshare: the generated initiator name is not tested"
+	note "not root, no unshare or no $etc: the generated initiator name is not tested"
 fi
 echo "ok - get-connector"

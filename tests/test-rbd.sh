@@ -11,7 +11,8 @@
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 require_cmd ceph rbd nbdinfo nbdcopy qemu-io fio
 require_pymod nbd
-
+require_built rbd
+require_lab
 LAB=${LAB_STATE:-/var/lib/cinder-brick-lab}
 CONF=$LAB/ceph/ceph.conf
 CINDER_KEYRING=$LAB/ceph/ceph.client.cinder.keyring

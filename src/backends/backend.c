@@ -13,7 +13,9 @@
 
 const struct cb_backend_ops *const cb_backends[] = {
 	&cb_file_backend,
+#ifdef HAVE_RBD
 	&cb_rbd_backend,
+#endif
 	NULL,
 };
 

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "host/connector.h"
+#include "host/initiator.h"
 #include "lib/error.h"
 
 #define CMD "get-connector"
@@ -27,7 +28,7 @@ static void help(void)
 	       "in %s.  \"uuid\" (root filesystem, from /dev/disk/by-uuid)\n"
 	       "and \"nqn\" (/etc/nvme/hostnqn) are left out when this host has none.\n"
 	       "Exit status: 0 success, 1 failure, 2 bad usage.\n",
-	       program_name, "/etc/iscsi/initiatorname.iscsi", "/etc/cinder-brick/initiatorname");
+	       program_name, "/etc/iscsi/initiatorname.iscsi", CB_INITIATOR_FILE);
 }
 
 static void print_lines(const json_t *c)

@@ -53,7 +53,7 @@ static int generate(char *buf, size_t len)
 		return -1;
 	}
 	snprintf(buf, len, IQN_PREFIX "%s-%016llx", host, rnd);
-	if (mkdir("/etc/cinder-brick", 0755) == -1 && errno != EEXIST)
+	if (mkdir(CB_INITIATOR_DIR, 0755) == -1 && errno != EEXIST)
 		goto fail;
 	/* Not a secret: iscsid's own file is world-readable too. */
 	fd = open(CB_INITIATOR_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

@@ -12,7 +12,9 @@
 #include <stddef.h>
 
 #define CB_ISCSI_INITIATOR_FILE "/etc/iscsi/initiatorname.iscsi"
-#define CB_INITIATOR_FILE "/etc/cinder-brick/initiatorname"
+/* CB_SYSCONFDIR comes from config.h (configure --sysconfdir). */
+#define CB_INITIATOR_DIR CB_SYSCONFDIR "/cinder-brick"
+#define CB_INITIATOR_FILE CB_INITIATOR_DIR "/initiatorname"
 
 /* Writes the IQN to buf.  Returns 0, or -1 with the error set. */
 int cb_initiator_name(char *buf, size_t len);
