@@ -65,7 +65,7 @@ EOF
 done
 
 # Through FUSE: fallocate(ZERO_RANGE) on the volume file.
-if [ -c /dev/fuse ]; then
+if built fuse && [ -c /dev/fuse ]; then
 	make_disk "$SHM/vol" 8M random
 	touch "$T/file"
 	start_unix --fuse "$T/file"
