@@ -75,27 +75,18 @@ static bool attachable(const json_t *vol, const char *status)
 	       (strcmp(status, "in-use") == 0 && json_is_true(json_object_get(vol, "multiattach")));
 }
 
+/* The client has checked that vol has an "id" and a "status" string. */
 static int check_volume(struct attach *t, const json_t *vol)
 {
 	const char *status = str(vol, "status");
 	struct cb_attachment here;
 
-	if (!str(vol, "id") || !*str(vol, "id")) {
-		cb_set_error(EPROTO, "Cinder's volume document for %s has no \"id\"", t->o->volume);
-		return -1;
-	}
 	if (FIELD_SET(t->a->volume_id, str(vol, "id"), "volume id") == -1)
 		return -1;
 	if (state_load(t->e, t->a->volume_id, &here) == 0) {
 		cb_set_error(EEXIST, "volume %s is already attached here as %s: detach it first",
 			     t->a->volume_id, here.device);
 		cb_attachment_clear(&here);
-		return -1;
-	}
-	if (!status) {
-		cb_set_error(EPROTO, "Cinder's volume document for %s has no \"status\" "
-			     "string, so whether it can be attached is unknown",
-			     t->a->volume_id);
 		return -1;
 	}
 	if (attachable(vol, status))
@@ -146,11 +137,6 @@ static int connect_v3(struct attach *t)
 
 	if (!att)
 		return -1;
-	if (!str(att, "id") || !*str(att, "id")) {
-		cb_set_error(EPROTO, "Cinder created an attachment without an \"id\"");
-		json_decref(att);
-		return -1;
-	}
 	ret = FIELD_SET(t->a->attachment_id, str(att, "id"), "attachment id");
 	json_decref(att);
 	if (ret == -1)

@@ -45,13 +45,14 @@ static int stop_local(const struct cb_attachment *a, const struct cb_detach_opts
 	return -1;
 }
 
-/* Without local state: the only attachment, or the one asked for. */
+/* Without local state: the only attachment.  The client has checked the
+ * volume's "id" and its attachments' "attachment_id". */
 static const char *pick_attachment(const json_t *vol)
 {
 	json_t *atts = json_object_get(vol, "attachments");
 	const char *id = str(vol, "id");
 
-	if (json_array_size(atts) == 1 && str(json_array_get(atts, 0), "attachment_id"))
+	if (json_array_size(atts) == 1)
 		return str(json_array_get(atts, 0), "attachment_id");
 	if (json_array_size(atts) == 0)
 		cb_set_error(ENOENT, "volume %s has no attachment in Cinder and none here: "
@@ -148,9 +149,7 @@ int cb_engine_detach(struct cb_engine *e, const struct cb_os_config *cfg,
 
 	if (c && !(vol = cb_cinder_volume_find(c, o->volume)))
 		cb_set_error(cb_get_errno(), "volume %s: %s", o->volume, cb_get_error());
-	if (vol && !str(vol, "id"))
-		cb_set_error(EPROTO, "Cinder's volume document for %s has no \"id\"", o->volume);
-	else if (vol)
+	if (vol)
 		ret = detach(e, c, vol, o);
 	json_decref(vol);
 	cb_cinder_close(c);
