@@ -14,16 +14,7 @@
 
 #include "backends/backend.h"
 #include "lib/error.h"
-
-static json_t *parse(const char *text)
-{
-	json_error_t err;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &err);
-
-	if (!j)
-		fail_msg("bad test JSON %s: %s", text, err.text);
-	return j;
-}
+#include "unit_json.h"
 
 /* The check refuses text with EINVAL and a message containing what. */
 static void assert_refused(const char *text, const char *what)

@@ -15,14 +15,7 @@
 
 #include "cinder/answer.h"
 #include "lib/error.h"
-
-static json_t *parse(const char *text)
-{
-	json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-
-	assert_non_null(j);
-	return j;
-}
+#include "unit_json.h"
 
 static void assert_error(const char *want)
 {

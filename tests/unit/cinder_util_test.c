@@ -19,16 +19,7 @@
 #include "cinder/microversion.h"
 #include "lib/error.h"
 #include "lib/log.h"
-
-static json_t *parse(const char *text)
-{
-	json_error_t err;
-	json_t *j = json_loads(text, 0, &err);
-
-	if (!j)
-		fail_msg("bad test JSON: %s", err.text);
-	return j;
-}
+#include "unit_json.h"
 
 /* ---- microversions ---- */
 

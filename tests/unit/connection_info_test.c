@@ -16,16 +16,7 @@
 #include "backends/backend.h"
 #include "backends/connection_info.h"
 #include "lib/error.h"
-
-static json_t *parse(const char *text)
-{
-	json_error_t err;
-	json_t *j = json_loads(text, 0, &err);
-
-	if (!j)
-		fail_msg("bad test JSON: %s", err.text);
-	return j;
-}
+#include "unit_json.h"
 
 /* os-initialize_connection answer, lab.md, keyring included. */
 static const char nested_sample[] =

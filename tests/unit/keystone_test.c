@@ -16,16 +16,7 @@
 #include "cinder/os_config.h"
 #include "cinder/keystone.h"
 #include "lib/error.h"
-
-static json_t *parse(const char *text)
-{
-	json_error_t err;
-	json_t *j = json_loads(text, 0, &err);
-
-	if (!j)
-		fail_msg("bad test JSON: %s", err.text);
-	return j;
-}
+#include "unit_json.h"
 
 static void assert_json(json_t *actual, const char *expected)
 {
