@@ -79,11 +79,6 @@ void cb_engine_free(struct cb_engine *e)
 	free(e);
 }
 
-const char *cb_engine_state_dir(const struct cb_engine *e)
-{
-	return e->state_dir;
-}
-
 /* With a token cache in the state directory, unless the caller has one:
  * a warm attach or detach then skips Keystone. */
 struct cb_cinder *engine_cinder_open(struct cb_engine *e, const struct cb_os_config *cfg)

@@ -57,7 +57,6 @@ struct cb_engine;
 
 struct cb_engine *cb_engine_new(const struct cb_engine_opts *opts);
 void cb_engine_free(struct cb_engine *e);
-const char *cb_engine_state_dir(const struct cb_engine *e);
 
 /* One attachment of a volume to this host, as the state directory
  * records it.  Never holds connection_info or any secret. */
