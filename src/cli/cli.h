@@ -61,14 +61,36 @@ int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs);
 #define CLI_OPT_OS 1000
 #define CLI_OPT_DEBUG 999
 #define CLI_OPT_CONNECTOR 900
+#define CLI_OPT_KERNEL_NBD 800
 #define CLI_WITH_CONNECTOR 1u
 #define CLI_WITH_OS 2u
+#define CLI_WITH_KERNEL_NBD 4u
+#define CLI_WITH_LOCAL_PATHS 8u
+#define CLI_OPT_LOCAL_PATH 700
 #define CLI_LONGOPTS_MAX 96
 void cli_longopts(struct option *out, const struct option *own, unsigned int with);
 
 /* The connector flags (--multipath, --enforce-multipath, --nic): true when
  * opt was one of them. */
 bool cli_connector_option(int opt, const char *arg, struct cb_connector_opts *o);
+
+/* The kernel NBD options (--connections, --io-timeout,
+ * --dead-conn-timeout): true when opt was one, with *r 0 or -1 after a
+ * usage error. */
+struct cb_kernel_nbd_opts;
+bool cli_kernel_nbd_option(const char *cmd, int opt, const char *arg,
+			   struct cb_kernel_nbd_opts *o, int *r);
+void cli_kernel_nbd_help(void);
+
+/* --allow-local-path DIR, for the commands that serve what Cinder hands
+ * out: true when opt was it, with *r 0 or -1 after a usage error. */
+#define CLI_MAX_LOCAL_PATHS 16
+struct cli_local_paths {
+	const char *paths[CLI_MAX_LOCAL_PATHS + 1];	/* NULL-terminated */
+	size_t n;
+};
+bool cli_local_path_option(const char *cmd, int opt, const char *arg,
+			   struct cli_local_paths *l, int *r);
 
 /* Backend-specific options, as a JSON object {"rbd.keyring": FILE, ...}
  * created on first use: cli_backend_option() takes --backend-option
@@ -95,5 +117,6 @@ int cmd_get_connector(int argc, char **argv);
 int cmd_local_attach(int argc, char **argv);
 int cmd_local_detach(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_reattach(int argc, char **argv);
 
 #endif

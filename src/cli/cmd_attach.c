@@ -9,17 +9,17 @@
 #include "backends/connection_info.h"
 #include "cli.h"
 #include "engine/engine.h"
+#include "engine/export.h"
 #include "lib/error.h"
 
 #define CMD "local-attach"
-#define MAX_LOCAL_PATHS 16
 
 struct attach_args {
 	struct cb_attach_opts attach;
 	struct cb_os_config cfg;
-	const char *local_paths[MAX_LOCAL_PATHS + 1];
-	size_t nlocal;
+	struct cli_local_paths local;
 	json_t *backend_options;
+	struct cb_kernel_nbd_opts nbd;
 	bool json;
 };
 
@@ -29,16 +29,21 @@ static void help(void)
 	       "\n"
 	       "Attach the Cinder volume VOLUME (an ID or a unique name) to this host as a\n"
 	       "block device, with no Nova: ask Cinder for the connection, open the volume in\n"
-	       "userspace (driver types: %s), serve it as a FUSE file with a loop device over\n"
-	       "it, then tell Cinder it is attached.  Prints the device (e.g. /dev/loop3).  The\n"
-	       "serving process runs detached, one per attachment, until local-detach.\n"
+	       "userspace (driver types: %s), serve it as /dev/nbdN (or a FUSE file with a\n"
+	       "loop device over it, see --export), then tell Cinder it is attached.  Prints\n"
+	       "the device (e.g. /dev/nbd0).  The serving process runs detached, one per\n"
+	       "attachment, until local-detach.\n"
 	       "\n"
 	       "  --mode rw|ro           read-write (default) or read-only: Cinder records the\n"
 	       "                         mode (microversion 3.54+ or legacy), the device refuses\n"
 	       "                         writes\n"
-	       "  --export auto|nbd|fuse how to make the block device: fuse = FUSE file + loop\n"
-	       "                         device; nbd = kernel NBD (not implemented yet); auto\n"
-	       "                         (default) = fuse\n"
+	       "  --export auto|nbd|fuse how to make the block device: nbd = /dev/nbdN, served\n"
+	       "                         to the kernel's NBD client; fuse = FUSE file + loop\n"
+	       "                         device; auto (default) = nbd where the kernel has the\n"
+	       "                         nbd module, else fuse\n"
+	       "  --connections N, --io-timeout S, --dead-conn-timeout S\n"
+	       "                         for nbd, as for export (see 'export --help'); the\n"
+	       "                         timeouts are recorded, and a reattach gives them again\n"
 	       "  --mountpoint PATH      the mountpoint recorded by Cinder's legacy os-attach\n"
 	       "                         (default: the device)\n"
 	       "  --multipath, --enforce-multipath, --nic IF\n"
@@ -89,28 +94,16 @@ static int parse_export(const char *arg, struct attach_args *a)
 	return -1;
 }
 
-static int add_local_path(const char *arg, struct attach_args *a)
-{
-	if (a->nlocal == MAX_LOCAL_PATHS) {
-		cli_usage_error(CMD, "--allow-local-path given more than %d times",
-				MAX_LOCAL_PATHS);
-		return -1;
-	}
-	a->local_paths[a->nlocal++] = arg;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct attach_args *a)
 {
 	enum { OPT_MOUNT = 256, OPT_MODE, OPT_EXPORT, OPT_KEYRING, OPT_BACKEND_OPTION,
-	       OPT_LOCAL, OPT_JSON, OPT_HELP };
+	       OPT_JSON, OPT_HELP };
 	static const struct option own[] = {
 		{ "mountpoint", required_argument, NULL, OPT_MOUNT },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "export", required_argument, NULL, OPT_EXPORT },
 		{ "rbd-keyring", required_argument, NULL, OPT_KEYRING },
 		{ "backend-option", required_argument, NULL, OPT_BACKEND_OPTION },
-		{ "allow-local-path", required_argument, NULL, OPT_LOCAL },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -118,7 +111,8 @@ static int parse_args(int argc, char **argv, struct attach_args *a)
 	struct option longopts[CLI_LONGOPTS_MAX];
 	int opt, r = 0;
 
-	cli_longopts(longopts, own, CLI_WITH_CONNECTOR | CLI_WITH_OS);
+	cli_longopts(longopts, own, CLI_WITH_CONNECTOR | CLI_WITH_OS | CLI_WITH_KERNEL_NBD |
+		     CLI_WITH_LOCAL_PATHS);
 	opterr = 0;
 	while (r == 0 && (opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -132,19 +126,23 @@ static int parse_args(int argc, char **argv, struct attach_args *a)
 		case OPT_BACKEND_OPTION:
 			r = cli_backend_option(CMD, &a->backend_options, optarg);
 			break;
-		case OPT_LOCAL: r = add_local_path(optarg, a); break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_HELP: help(); exit(EXIT_OK);
 		case '?':
 			cli_bad_option(CMD, argv);
 			return -1;
 		default:
-			if (!cli_connector_option(opt, optarg, &a->attach.connector))
+			if (!cli_connector_option(opt, optarg, &a->attach.connector) &&
+			    !cli_kernel_nbd_option(CMD, opt, optarg, &a->nbd, &r) &&
+			    !cli_local_path_option(CMD, opt, optarg, &a->local, &r))
 				r = cli_os_option(CMD, &a->cfg, opt, optarg);
 		}
 	}
 	if (r == -1)
 		return -1;
+	a->attach.connections = a->nbd.connections;
+	a->attach.io_timeout = a->nbd.io_timeout;
+	a->attach.dead_conn_timeout = a->nbd.dead_conn_timeout;
 	if (cb_backend_options_check(a->backend_options) == -1) {
 		cli_usage_error(CMD, "%s", cb_get_error());
 		return -1;
@@ -154,7 +152,7 @@ static int parse_args(int argc, char **argv, struct attach_args *a)
 
 static int attach(struct attach_args *a)
 {
-	struct cb_engine_opts eo = { .local_paths = a->local_paths };
+	struct cb_engine_opts eo = { .local_paths = a->local.paths };
 	struct cb_engine *e = cb_engine_new(&eo);
 	struct cb_attachment att;
 	json_t *out;

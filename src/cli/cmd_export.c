@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "backends/backend.h"
@@ -22,6 +23,8 @@ struct export_opts {
 	const char *nbd;		/* unix:PATH or tcp:HOST:PORT */
 	const char *fuse;
 	bool loop;
+	bool kernel_nbd;
+	struct cb_kernel_nbd_opts kernel;
 	bool read_only;
 	bool direct_io;
 	const char *export_name;
@@ -34,7 +37,10 @@ struct export_opts {
 static void export_help(void)
 {
 	printf("Usage: %s export --connection-info FILE|- [--nbd unix:PATH | --nbd tcp:HOST:PORT]\n"
-	       "                     [--fuse MOUNTPOINT [--loop]] [--read-only] [--direct-io]\n"
+	       "                     [--fuse MOUNTPOINT [--loop]] [--kernel-nbd [--device /dev/nbdN]\n"
+	       "                     [--connections N] [--io-timeout S] [--dead-conn-timeout S]\n"
+	       "                     [--nbd-interface netlink|ioctl]]\n"
+	       "                     [--read-only] [--direct-io]\n"
 	       "                     [--export-name NAME] [--pidfile FILE] [--rbd-keyring FILE]\n"
 	       "                     [--backend-option NAME=VALUE]... [--foreground] [--verbose]\n"
 	       "\n"
@@ -49,6 +55,15 @@ static void export_help(void)
 	       "  --fuse MOUNTPOINT       expose the volume as a file: MOUNTPOINT itself if it is\n"
 	       "                          an empty regular file, else MOUNTPOINT/disk\n"
 	       "  --loop                  attach a loop device (direct I/O) to the FUSE file\n"
+	       "  --kernel-nbd            serve the volume as /dev/nbdN through the kernel's\n"
+	       "                          own NBD client (needs the nbd module), tuned by:\n",
+	       program_name);
+	printf("  --device /dev/nbdN      the nbd device to use (default: a free one, which\n"
+	       "                          the kernel picks)\n");
+	cli_kernel_nbd_help();
+	printf("  --nbd-interface netlink|ioctl\n"
+	       "                          how to talk to the kernel (default: netlink when the\n"
+	       "                          kernel has it; an ioctl device ends with its server)\n"
 	       "  --read-only             refuse writes\n"
 	       "  --direct-io             open the backing file with O_DIRECT (no host page cache)\n"
 	       "  --export-name NAME      the only NBD export name accepted (default: any)\n"
@@ -59,26 +74,58 @@ static void export_help(void)
 	       "                          (the same as --backend-option rbd.keyring=FILE)\n"
 	       "  --backend-option NAME=VALUE  a setting of one backend, NAME being\n"
 	       "                          BACKEND.OPTION; repeatable; options of other\n"
-	       "                          backends than the volume's are ignored:\n",
-	       program_name);
+	       "                          backends than the volume's are ignored:\n");
 	cli_backend_options_help();
 	printf("  --foreground            do not daemonise\n"
 	       "  --verbose               log per-client events\n"
 	       "\n"
-	       "Prints one line per endpoint once ready: \"nbd: URI\", \"fuse: FILE\", \"loop: DEVICE\".\n"
+	       "Prints one line per endpoint once ready: \"nbd: URI\", \"fuse: FILE\",\n"
+	       "\"loop: DEVICE\", \"nbd: /dev/nbdN\".\n"
 	       "Without --foreground the command returns once the export is ready.\n"
 	       "Exit status: 0 success, 1 failure, 2 bad usage.\n");
 }
 
+static int parse_device(const char *arg, struct cb_kernel_nbd_opts *o)
+{
+	const char *n = strncmp(arg, "/dev/nbd", 8) == 0 ? arg + 8 : "";
+	char *end;
+
+	errno = 0;
+	o->index = (int)strtol(n, &end, 10);
+	if (!*n || *end || errno || o->index < 0 || o->index > 65535) {
+		cli_usage_error(CMD, "--device takes /dev/nbdN, not '%s'", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_interface(const char *arg, struct cb_kernel_nbd_opts *o)
+{
+	if (strcmp(arg, "netlink") == 0) {
+		o->interface = KERNEL_NBD_NETLINK;
+	} else if (strcmp(arg, "ioctl") == 0) {
+		o->interface = KERNEL_NBD_IOCTL;
+	} else {
+		cli_usage_error(CMD, "--nbd-interface is netlink or ioctl, not '%s'", arg);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct export_opts *o)
 {
-	enum { OPT_CI = 256, OPT_NBD, OPT_FUSE, OPT_LOOP, OPT_RO, OPT_DIRECT, OPT_NAME,
-	       OPT_PIDFILE, OPT_KEYRING, OPT_BACKEND_OPTION, OPT_FG, OPT_VERBOSE, OPT_HELP };
-	static const struct option longopts[] = {
+	enum { OPT_CI = 256, OPT_NBD, OPT_FUSE, OPT_LOOP, OPT_KERNEL, OPT_DEVICE,
+	       OPT_INTERFACE, OPT_RO, OPT_DIRECT,
+	       OPT_NAME, OPT_PIDFILE, OPT_KEYRING, OPT_BACKEND_OPTION, OPT_FG, OPT_VERBOSE,
+	       OPT_HELP };
+	static const struct option own[] = {
 		{ "connection-info", required_argument, NULL, OPT_CI },
 		{ "nbd", required_argument, NULL, OPT_NBD },
 		{ "fuse", required_argument, NULL, OPT_FUSE },
 		{ "loop", no_argument, NULL, OPT_LOOP },
+		{ "kernel-nbd", no_argument, NULL, OPT_KERNEL },
+		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "nbd-interface", required_argument, NULL, OPT_INTERFACE },
 		{ "read-only", no_argument, NULL, OPT_RO },
 		{ "direct-io", no_argument, NULL, OPT_DIRECT },
 		{ "export-name", required_argument, NULL, OPT_NAME },
@@ -90,8 +137,11 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	struct option longopts[CLI_LONGOPTS_MAX];
+	bool kernel_option = false;
+	int opt, r;
 
+	cli_longopts(longopts, own, CLI_WITH_KERNEL_NBD);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -99,6 +149,17 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		case OPT_NBD: o->nbd = optarg; break;
 		case OPT_FUSE: o->fuse = optarg; break;
 		case OPT_LOOP: o->loop = true; break;
+		case OPT_KERNEL: o->kernel_nbd = true; break;
+		case OPT_DEVICE:
+			if (parse_device(optarg, &o->kernel) == -1)
+				return -1;
+			kernel_option = true;
+			break;
+		case OPT_INTERFACE:
+			if (parse_interface(optarg, &o->kernel) == -1)
+				return -1;
+			kernel_option = true;
+			break;
 		case OPT_RO: o->read_only = true; break;
 		case OPT_DIRECT: o->direct_io = true; break;
 		case OPT_NAME: o->export_name = optarg; break;
@@ -116,8 +177,13 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		case OPT_VERBOSE: o->verbose = true; break;
 		case OPT_HELP: export_help(); exit(EXIT_OK);
 		default:
-			cli_bad_option(CMD, argv);
-			return -1;
+			if (!cli_kernel_nbd_option(CMD, opt, optarg, &o->kernel, &r)) {
+				cli_bad_option(CMD, argv);
+				return -1;
+			}
+			if (r == -1)
+				return -1;
+			kernel_option = true;
 		}
 	}
 	if (cli_no_arguments(CMD, argc, argv) == -1)
@@ -130,8 +196,13 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		cli_usage_error(CMD, "--connection-info is required");
 		return -1;
 	}
-	if (!o->nbd && !o->fuse) {
-		cli_usage_error(CMD, "nothing to serve: give --nbd and/or --fuse");
+	if (!o->nbd && !o->fuse && !o->kernel_nbd) {
+		cli_usage_error(CMD, "nothing to serve: give --nbd, --fuse or --kernel-nbd");
+		return -1;
+	}
+	if (kernel_option && !o->kernel_nbd) {
+		cli_usage_error(CMD, "--device, --connections, --io-timeout, --dead-conn-timeout "
+				"and --nbd-interface go with --kernel-nbd");
 		return -1;
 	}
 	if (o->loop && !o->fuse) {
@@ -181,7 +252,8 @@ static void print_endpoints(const struct cb_export *x)
 	if (cb_export_fuse_file(x))
 		printf("fuse: %s\n", cb_export_fuse_file(x));
 	if (cb_export_device(x))
-		printf("loop: %s\n", cb_export_device(x));
+		printf("%s: %s\n", cb_export_device_is_nbd(x) ? "nbd" : "loop",
+		       cb_export_device(x));
 	fflush(stdout);
 }
 
@@ -191,6 +263,7 @@ static struct cb_export *start(const struct export_opts *o, const json_t *ci)
 		.connection_info = ci, .backend_options = o->backend_options,
 		.read_only = o->read_only, .direct_io = o->direct_io, .nbd = o->nbd,
 		.export_name = o->export_name, .fuse = o->fuse, .loop = o->loop,
+		.kernel_nbd = o->kernel_nbd ? &o->kernel : NULL,
 	};
 	struct cb_export *x = cb_export_start(&xo);
 
@@ -227,14 +300,33 @@ static int serve(const struct export_opts *o, const json_t *ci)
 	return status;
 }
 
+/* The kernel keeps it in /sys/block/nbdN/backend: a device served by one
+ * export is never mistaken for another's. */
+static int make_identifier(char *buf, size_t len)
+{
+	unsigned char r[8];
+
+	if (getrandom(r, sizeof r, 0) != sizeof r) {
+		cli_error("getrandom: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(buf, len, "cinder-brick-export-%02x%02x%02x%02x%02x%02x%02x%02x",
+		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+	return 0;
+}
+
 int cmd_export(int argc, char **argv)
 {
-	struct export_opts o = { 0 };
+	struct export_opts o = { .kernel = { .index = -1 } };
+	char identifier[64];
 	int status = EXIT_USAGE;
 	json_t *ci;
 
 	if (parse_args(argc, argv, &o) == 0) {
 		cli_log_init(o.verbose);
+		if (make_identifier(identifier, sizeof identifier) == -1)
+			return EXIT_FAILURE_RUNTIME;
+		o.kernel.identifier = identifier;
 		ci = read_connection_info(o.connection_info);
 		status = ci ? serve(&o, ci) : EXIT_FAILURE_RUNTIME;
 		json_decref(ci);

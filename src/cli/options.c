@@ -3,20 +3,35 @@
  * entries to splice them in. */
 #include <config.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/backend.h"
 #include "cli.h"
+#include "engine/export.h"
 #include "lib/error.h"
 
 enum { OPT_MP = CLI_OPT_CONNECTOR, OPT_EMP, OPT_NIC };
+enum { OPT_CONNS = CLI_OPT_KERNEL_NBD, OPT_IO_TIMEOUT, OPT_DEAD_TIMEOUT };
 
 static const struct option connector_opts[] = {
 	{ "multipath", no_argument, NULL, OPT_MP },
 	{ "enforce-multipath", no_argument, NULL, OPT_EMP },
 	{ "nic", required_argument, NULL, OPT_NIC },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option kernel_nbd_opts[] = {
+	{ "connections", required_argument, NULL, OPT_CONNS },
+	{ "io-timeout", required_argument, NULL, OPT_IO_TIMEOUT },
+	{ "dead-conn-timeout", required_argument, NULL, OPT_DEAD_TIMEOUT },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option local_path_opts[] = {
+	{ "allow-local-path", required_argument, NULL, CLI_OPT_LOCAL_PATH },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -33,6 +48,10 @@ void cli_longopts(struct option *out, const struct option *own, unsigned int wit
 
 	if (with & CLI_WITH_CONNECTOR)
 		n = append(out, n, connector_opts);
+	if (with & CLI_WITH_KERNEL_NBD)
+		n = append(out, n, kernel_nbd_opts);
+	if (with & CLI_WITH_LOCAL_PATHS)
+		n = append(out, n, local_path_opts);
 	if (with & CLI_WITH_OS) {
 		struct option os[CLI_LONGOPTS_MAX];
 
@@ -50,6 +69,76 @@ bool cli_connector_option(int opt, const char *arg, struct cb_connector_opts *o)
 	case OPT_NIC: o->nic = arg; return true;
 	default: return false;
 	}
+}
+
+bool cli_local_path_option(const char *cmd, int opt, const char *arg,
+			   struct cli_local_paths *l, int *r)
+{
+	if (opt != CLI_OPT_LOCAL_PATH)
+		return false;
+	*r = 0;
+	if (l->n == CLI_MAX_LOCAL_PATHS) {
+		cli_usage_error(cmd, "--allow-local-path given more than %d times",
+				CLI_MAX_LOCAL_PATHS);
+		*r = -1;
+	} else {
+		l->paths[l->n++] = arg;
+	}
+	return true;
+}
+
+/* A whole number from min to max, or -1 after a usage error. */
+static long parse_number(const char *cmd, const char *opt, const char *arg, long min,
+			 long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max) {
+		cli_usage_error(cmd, "--%s takes a whole number from %ld to %ld, not '%s'",
+				opt, min, max, arg);
+		return -1;
+	}
+	return v;
+}
+
+bool cli_kernel_nbd_option(const char *cmd, int opt, const char *arg,
+			   struct cb_kernel_nbd_opts *o, int *r)
+{
+	long v;
+
+	switch (opt) {
+	case OPT_CONNS:
+		v = parse_number(cmd, "connections", arg, 1, KERNEL_NBD_MAX_CONNECTIONS);
+		o->connections = (int)v;
+		break;
+	case OPT_IO_TIMEOUT:
+		v = parse_number(cmd, "io-timeout", arg, 1, 86400);
+		o->io_timeout = (unsigned)v;
+		break;
+	case OPT_DEAD_TIMEOUT:
+		v = parse_number(cmd, "dead-conn-timeout", arg, 1, 86400);
+		o->dead_conn_timeout = (unsigned)v;
+		break;
+	default:
+		return false;
+	}
+	*r = v == -1 ? -1 : 0;
+	return true;
+}
+
+void cli_kernel_nbd_help(void)
+{
+	printf("  --connections N         sockets between the kernel and the server (default:\n"
+	       "                          one per CPU up to 4 when the backend is coherent,\n"
+	       "                          else 1)\n"
+	       "  --io-timeout S          seconds a request may take before the kernel gives\n"
+	       "                          up on its connection (default %d)\n"
+	       "  --dead-conn-timeout S   seconds the device waits, requests held, for a\n"
+	       "                          reattach once its server is gone (default %d)\n",
+	       CB_NBD_DEFAULT_IO_TIMEOUT, CB_NBD_DEFAULT_DEAD_CONN_TIMEOUT);
 }
 
 int cli_backend_option_set(const char *cmd, json_t **opts, const char *key, const char *value)

@@ -1,11 +1,12 @@
 /* cinder-brick-serve: the serving process of one attachment, started by
  * the engine (engine/serving.c has the protocol), never by hand.
  *
- *   cinder-brick-serve FUSE_FILE  < request  > answer
+ *   cinder-brick-serve FUSE_FILE|NBD_IDENTIFIER  < request  > answer
  *
  * Reads the request (connection_info and options, JSON) from stdin until
  * EOF, daemonises, starts serving the volume as FUSE_FILE with a loop
- * device over it, then writes one JSON line, the device or the error, and
+ * device over it or as /dev/nbdN, then writes one JSON line, the device or
+ * the error, and
  * leaves stdin/stdout: the engine reads until EOF.  It then serves until
  * SIGTERM, releasing the device, unmounting and flushing before it exits.
  */
@@ -25,6 +26,16 @@
 
 const char *program_name = "cinder-brick-serve";
 
+/* What argv[1] must be: the FUSE file, or the nbd device's identifier. */
+static const char *request_tag(const json_t *req)
+{
+	const json_t *nbd = json_object_get(req, "nbd");
+
+	if (nbd)
+		return json_string_value(json_object_get(nbd, "identifier"));
+	return json_string_value(json_object_get(req, "fuse"));
+}
+
 static json_t *read_request(void)
 {
 	json_error_t jerr;
@@ -33,8 +44,9 @@ static json_t *read_request(void)
 	if (!req)
 		cb_set_error(EINVAL, "bad request from the engine: %s", jerr.text);
 	else if (!json_is_object(json_object_get(req, "connection_info")) ||
-		 !json_is_string(json_object_get(req, "fuse"))) {
-		cb_set_error(EINVAL, "bad request from the engine: no connection_info or fuse");
+		 !request_tag(req)) {
+		cb_set_error(EINVAL, "bad request from the engine: no connection_info, or "
+			     "neither fuse nor nbd");
 		json_decref(req);
 		req = NULL;
 	}
@@ -57,16 +69,36 @@ static void answer_error(void)
 	json_decref(j);
 }
 
+static void nbd_options(const json_t *nbd, struct cb_kernel_nbd_opts *ko)
+{
+	ko->identifier = json_string_value(json_object_get(nbd, "identifier"));
+	ko->index = (int)json_integer_value(json_object_get(nbd, "index"));
+	ko->reattach = json_is_true(json_object_get(nbd, "reattach"));
+	ko->connections = (int)json_integer_value(json_object_get(nbd, "connections"));
+	ko->io_timeout = (unsigned)json_integer_value(json_object_get(nbd, "io_timeout"));
+	ko->dead_conn_timeout =
+		(unsigned)json_integer_value(json_object_get(nbd, "dead_conn_timeout"));
+}
+
 static struct cb_export *start(const json_t *req)
 {
+	const json_t *nbd = json_object_get(req, "nbd");
+	struct cb_kernel_nbd_opts ko = { 0 };
 	struct cb_export_opts xo = {
 		.connection_info = json_object_get(req, "connection_info"),
 		.backend_options = json_object_get(req, "backend_options"),
 		.read_only = json_is_true(json_object_get(req, "read_only")),
-		.fuse = json_string_value(json_object_get(req, "fuse")),
-		.loop = true,
 	};
-	struct cb_export *x = cb_export_start(&xo);
+	struct cb_export *x;
+
+	if (nbd) {
+		nbd_options(nbd, &ko);
+		xo.kernel_nbd = &ko;
+	} else {
+		xo.fuse = json_string_value(json_object_get(req, "fuse"));
+		xo.loop = true;
+	}
+	x = cb_export_start(&xo);
 	json_t *ok;
 
 	if (!x)
@@ -96,8 +128,9 @@ int main(int argc, char **argv)
 		answer_error();
 		return EXIT_FAILURE_RUNTIME;
 	}
-	if (strcmp(json_string_value(json_object_get(req, "fuse")), argv[1]) != 0) {
-		cb_set_error(EINVAL, "bad request from the engine: FUSE file differs from argv");
+	if (strcmp(request_tag(req), argv[1]) != 0) {
+		cb_set_error(EINVAL, "bad request from the engine: its FUSE file or nbd "
+			     "identifier differs from argv");
 		answer_error();
 		json_decref(req);
 		return EXIT_FAILURE_RUNTIME;

@@ -19,6 +19,7 @@
 
 #include "backends/backend.h"
 #include "backends/connection_info.h"
+#include "exports/kernel_nbd.h"
 #include "internal.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -47,16 +48,27 @@ static const char *mode_of(const struct cb_attach_opts *o)
 	return o->mode ? o->mode : "rw";
 }
 
-/* Kernel NBD would skip the FUSE and loop hops, but is not written yet:
- * "auto" means FUSE on every kernel for now. */
+/* Kernel NBD skips the FUSE and loop hops and can be reattached; FUSE and
+ * loop are for kernels without nbd. */
 static int choose_export(const struct cb_attach_opts *o, struct cb_attachment *a)
 {
-	if (o->export_kind == CB_EXPORT_NBD) {
-		cb_set_error(ENOTSUP, "kernel NBD export is not implemented yet; use the "
-			     "FUSE export (fuse, or auto)");
-		return -1;
+	char why[200];
+	bool nbd = false;
+
+	if (o->export_kind != CB_EXPORT_FUSE) {
+		nbd = kernel_nbd_available(why, sizeof why);
+		if (!nbd && o->export_kind == CB_EXPORT_NBD) {
+			cb_set_error(ENOTSUP, "cannot export as kernel NBD: %s; load it, or "
+				     "use the FUSE export (fuse, or auto)", why);
+			return -1;
+		}
+		if (!nbd)
+			cb_log(CB_LOG_DEBUG, "%s: exporting as a FUSE file and a loop device", why);
 	}
-	return FIELD_SET(a->export_kind, "fuse", "export");
+	a->io_timeout = o->io_timeout ? o->io_timeout : CB_NBD_DEFAULT_IO_TIMEOUT;
+	a->dead_conn_timeout = o->dead_conn_timeout ? o->dead_conn_timeout :
+			       CB_NBD_DEFAULT_DEAD_CONN_TIMEOUT;
+	return FIELD_SET(a->export_kind, nbd ? "nbd" : "fuse", "export");
 }
 
 /* Before Cinder is asked for anything. */
@@ -173,19 +185,40 @@ static bool read_only(const struct attach *t)
 	return strcmp(mode_of(t->o), "ro") == 0 || (access && strcmp(access, "ro") == 0);
 }
 
+/* The legacy flow has no attachment id before os-attach. */
+static int nbd_identify(struct attach *t)
+{
+	struct cb_attachment *a = t->a;
+
+	return FIELD_SET(a->nbd_identifier, t->legacy ? a->volume_id : a->attachment_id,
+			 "nbd identifier");
+}
+
 static int serve(struct attach *t)
 {
 	char dir[PATH_MAX], disk[PATH_MAX];
+	struct cb_kernel_nbd_opts nbd = {
+		.index = -1, .connections = t->o->connections, .io_timeout = t->a->io_timeout,
+		.dead_conn_timeout = t->a->dead_conn_timeout,
+		.identifier = t->a->nbd_identifier,
+	};
 	struct serve_request r = {
 		.connection_info = t->ci, .backend_options = t->o->backend_options,
-		.read_only = read_only(t), .fuse_file = disk,
+		.read_only = read_only(t),
 	};
 
 	if (state_volume_dir(t->e, t->a->volume_id, dir, sizeof dir) == -1)
 		return -1;
 	t->have_dir = true;
-	if (state_disk_path(t->e, t->a->volume_id, disk, sizeof disk) == -1)
-		return -1;
+	if (device_is_nbd(t->a)) {
+		if (nbd_identify(t) == -1)
+			return -1;
+		r.nbd = &nbd;
+	} else {
+		if (state_disk_path(t->e, t->a->volume_id, disk, sizeof disk) == -1)
+			return -1;
+		r.fuse_file = disk;
+	}
 	if (serving_start(t->e, &r, t->a) == -1)
 		return -1;
 	t->serving = true;

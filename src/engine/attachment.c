@@ -26,9 +26,24 @@ void cb_attachment_clear(struct cb_attachment *a)
 	memset(a, 0, sizeof *a);
 }
 
+/* Only an nbd attachment has them. */
+static json_t *add_nbd_fields(json_t *j, const struct cb_attachment *a)
+{
+	json_t *nbd = json_pack("{s:s, s:I, s:I}", "nbd_identifier", a->nbd_identifier,
+				"io_timeout", (json_int_t)a->io_timeout,
+				"dead_conn_timeout", (json_int_t)a->dead_conn_timeout);
+
+	if (!nbd || json_object_update(j, nbd) == -1) {
+		json_decref(j);
+		j = NULL;
+	}
+	json_decref(nbd);
+	return j;
+}
+
 json_t *cb_attachment_to_json(const struct cb_attachment *a)
 {
-	return json_pack("{s:s, s:s?, s:s, s:s, s:O?, s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
+	json_t *j = json_pack("{s:s, s:s?, s:s, s:s, s:O?, s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
 			 "volume_id", a->volume_id,
 			 "attachment_id", a->attachment_id[0] ? a->attachment_id : NULL,
 			 "flow", a->flow, "microversion", a->microversion,
@@ -36,6 +51,8 @@ json_t *cb_attachment_to_json(const struct cb_attachment *a)
 			 "fuse_file", a->fuse_file, "pid", (json_int_t)a->pid,
 			 "backend", a->backend, "export", a->export_kind,
 			 "mountpoint", a->mountpoint, "mode", a->mode);
+
+	return j && a->nbd_identifier[0] ? add_nbd_fields(j, a) : j;
 }
 
 static const char *str(const json_t *j, const char *key)
@@ -62,8 +79,12 @@ int attachment_from_json(const json_t *j, struct cb_attachment *a)
 	    FIELD_SET(a->mode, str(j, "mode"), "mode") == -1 ||
 	    FIELD_SET(a->device, str(j, "device"), "device") == -1 ||
 	    FIELD_SET(a->fuse_file, str(j, "fuse_file"), "fuse_file") == -1 ||
-	    FIELD_SET(a->mountpoint, str(j, "mountpoint"), "mountpoint") == -1)
+	    FIELD_SET(a->mountpoint, str(j, "mountpoint"), "mountpoint") == -1 ||
+	    FIELD_SET(a->nbd_identifier, str(j, "nbd_identifier"), "nbd_identifier") == -1)
 		return -1;
+	a->io_timeout = (unsigned)json_integer_value(json_object_get(j, "io_timeout"));
+	a->dead_conn_timeout =
+		(unsigned)json_integer_value(json_object_get(j, "dead_conn_timeout"));
 	a->connector = json_incref(json_object_get(j, "connector"));
 	return 0;
 }

@@ -29,9 +29,9 @@
 
 /* How the volume becomes a block device on this host. */
 enum cb_export_kind {
-	CB_EXPORT_AUTO,		/* the best this kernel offers */
+	CB_EXPORT_AUTO,		/* nbd where the kernel has it, else fuse */
 	CB_EXPORT_FUSE,		/* a FUSE file with a loop device over it */
-	CB_EXPORT_NBD,		/* kernel NBD (/dev/nbdN): not implemented yet */
+	CB_EXPORT_NBD,		/* the kernel's NBD client: /dev/nbdN */
 };
 
 /* Where attachments are recorded unless told otherwise: on a tmpfs, so
@@ -66,10 +66,17 @@ struct cb_attachment {
 	char flow[8];			/* "v3" or "legacy" */
 	char microversion[16];		/* "3.70" */
 	char backend[32];		/* driver_volume_type */
-	char export_kind[8];		/* "fuse" */
+	char export_kind[8];		/* "fuse" or "nbd" */
 	char mode[4];			/* "rw" or "ro" */
-	char device[64];		/* /dev/loopN */
-	char fuse_file[PATH_MAX];
+	char device[64];		/* /dev/loopN or /dev/nbdN */
+	char fuse_file[PATH_MAX];	/* "" for nbd */
+	/* nbd: what the kernel keeps in /sys/block/nbdN/backend (the
+	 * attachment id; the volume id in the legacy flow, where the
+	 * attachment has no id yet when the device is made), and the
+	 * timeouts it was given, in seconds, which a reattach gives again. */
+	char nbd_identifier[64];
+	unsigned io_timeout;
+	unsigned dead_conn_timeout;
 	char mountpoint[PATH_MAX];	/* what legacy os-attach recorded */
 	pid_t pid;			/* the serving process */
 	json_t *connector;		/* what Cinder was given (owned) */
@@ -90,6 +97,11 @@ struct cb_attach_opts {
 	const char *volume;		/* ID or unique name */
 	const char *mode;		/* "rw" (NULL) or "ro" */
 	enum cb_export_kind export_kind;
+	/* nbd: seconds, 0 for the defaults (engine/export.h); sockets, 0 for
+	 * as many as useful. */
+	unsigned io_timeout;
+	unsigned dead_conn_timeout;
+	int connections;
 	const char *mountpoint;		/* for legacy os-attach; NULL: the device */
 	struct cb_connector_opts connector;
 	/* Backend-specific options handed to the serving process, e.g.
@@ -114,6 +126,21 @@ struct cb_detach_opts {
 /* Refuses with EBUSY, changing nothing, while the device is in use. */
 int cb_engine_detach(struct cb_engine *e, const struct cb_os_config *cfg,
 		     const struct cb_detach_opts *o);
+
+struct cb_reattach_opts {
+	const char *volume;		/* ID or unique name; NULL with all */
+	bool all;			/* every recorded attachment that needs it */
+};
+
+/* Serves again the /dev/nbdN of an attachment whose serving process died,
+ * within the device's dead-connection timeout: I/O waiting meanwhile then
+ * completes.  The connection_info comes from Cinder again.  Refused when
+ * the device serves another attachment (its backend identifier differs),
+ * while the old serving process lives, and for FUSE exports (their mount
+ * ends with the process).  With all, attachments that need nothing are
+ * skipped, and the first failure is reported after trying every one. */
+int cb_engine_reattach(struct cb_engine *e, const struct cb_os_config *cfg,
+		       const struct cb_reattach_opts *o);
 
 /* Every attachment recorded here, with its health: arrays of *n
  * entries (free with cb_engine_list_free).  Makes no Cinder call. */

@@ -5,11 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/nbd.h>
 
 #include "backends/backend.h"
 #include "backends/connection_info.h"
 #include "export.h"
 #include "exports/fuse_export.h"
+#include "exports/kernel_nbd.h"
 #include "exports/loop.h"
 #include "lib/error.h"
 #include "nbdserver/server.h"
@@ -18,6 +23,7 @@ struct cb_export {
 	struct cb_backend *backend;
 	struct nbd_server *server;
 	struct fuse_export *fuse;
+	struct kernel_nbd *kernel;
 	bool read_only;
 	char nbd_uri[512];
 	char device[64];
@@ -50,11 +56,18 @@ static int listen_tcp(struct cb_export *x, const char *hostport, const char *nam
 	return nbd_server_listen_tcp(x->server, host[0] ? host : NULL, colon + 1);
 }
 
+static int start_server(struct cb_export *x, const struct cb_export_opts *o)
+{
+	struct nbd_server_config cfg = { .export_name = o->export_name,
+					 .read_only = o->read_only };
+
+	x->server = nbd_server_new(x->backend, &cfg);
+	return x->server ? 0 : -1;
+}
+
 static int start_nbd(struct cb_export *x, const struct cb_export_opts *o)
 {
 	const char *name = o->export_name ? o->export_name : "";
-	struct nbd_server_config cfg = { .export_name = o->export_name,
-					 .read_only = o->read_only };
 	int r;
 
 	if (!cb_export_nbd_endpoint_valid(o->nbd)) {
@@ -62,14 +75,94 @@ static int start_nbd(struct cb_export *x, const struct cb_export_opts *o)
 			     o->nbd);
 		return -1;
 	}
-	x->server = nbd_server_new(x->backend, &cfg);
-	if (!x->server)
+	if (start_server(x, o) == -1)
 		return -1;
 	if (strncmp(o->nbd, "unix:", 5) == 0)
 		r = listen_unix(x, o->nbd + 5, name);
 	else
 		r = listen_tcp(x, o->nbd + 4, name);
 	return r == 0 ? nbd_server_start(x->server) : -1;
+}
+
+static int default_connections(uint16_t flags)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!(flags & NBD_FLAG_CAN_MULTI_CONN) || cpus < 1)
+		return 1;
+	return cpus < 4 ? (int)cpus : 4;
+}
+
+/* Serves n new socketpairs, one end each; the other ends into kernel_ends. */
+static int serve_socketpairs(struct cb_export *x, int *kernel_ends, int n)
+{
+	struct nbd_server_preset preset = {
+		.read_only = x->read_only,
+		.block_min = x->backend->caps.logical_block_size,
+	};
+	int i, sv[2];
+
+	for (i = 0; i < n; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+			cb_set_error_errno(errno, "socketpair");
+			return -1;
+		}
+		if (nbd_server_serve_fd(x->server, sv[0], &preset) == -1) {
+			close(sv[0]);
+			close(sv[1]);
+			return -1;
+		}
+		kernel_ends[i] = sv[1];
+	}
+	return 0;
+}
+
+static int hand_to_kernel(struct cb_export *x, const struct cb_kernel_nbd_opts *ko,
+			  struct kernel_nbd_params *p)
+{
+	if (!ko->reattach) {
+		x->kernel = kernel_nbd_connect(p, ko->interface);
+		return x->kernel ? 0 : -1;
+	}
+	x->kernel = kernel_nbd_adopt(ko->index);
+	if (!x->kernel)
+		return -1;
+	if (kernel_nbd_reconfigure(x->kernel, p) == 0)
+		return 0;
+	/* Not ours to disconnect: it may still be another server's. */
+	kernel_nbd_free(x->kernel);
+	x->kernel = NULL;
+	return -1;
+}
+
+static int start_kernel_nbd(struct cb_export *x, const struct cb_kernel_nbd_opts *ko)
+{
+	uint16_t flags = nbd_server_transmission_flags(x->server, x->read_only);
+	int socks[KERNEL_NBD_MAX_CONNECTIONS], i, r;
+	struct kernel_nbd_params p = {
+		.index = ko->index, .size = x->backend->caps.size,
+		.block_size = x->backend->caps.logical_block_size, .flags = flags,
+		.io_timeout = ko->io_timeout ? ko->io_timeout : CB_NBD_DEFAULT_IO_TIMEOUT,
+		.dead_conn_timeout = ko->dead_conn_timeout ? ko->dead_conn_timeout :
+				     CB_NBD_DEFAULT_DEAD_CONN_TIMEOUT,
+		.identifier = ko->identifier, .socks = socks,
+		.nsocks = ko->connections ? ko->connections : default_connections(flags),
+	};
+
+	if (p.nsocks > KERNEL_NBD_MAX_CONNECTIONS) {
+		cb_set_error(EINVAL, "%d connections: at most %d", p.nsocks,
+			     KERNEL_NBD_MAX_CONNECTIONS);
+		return -1;
+	}
+	if (p.block_size < 512)
+		p.block_size = 512;
+	if (serve_socketpairs(x, socks, p.nsocks) == -1)
+		return -1;
+	r = hand_to_kernel(x, ko, &p);
+	/* The kernel holds its own references to the sockets it took. */
+	for (i = 0; i < p.nsocks; i++)
+		close(socks[i]);
+	return r;
 }
 
 static int start_fuse(struct cb_export *x, const struct cb_export_opts *o)
@@ -108,7 +201,9 @@ struct cb_export *cb_export_start(const struct cb_export_opts *o)
 	}
 	x->read_only = o->read_only;
 	if (open_backend(x, o) == -1 || (o->nbd && start_nbd(x, o) == -1) ||
-	    (o->fuse && start_fuse(x, o) == -1)) {
+	    (o->fuse && start_fuse(x, o) == -1) ||
+	    (o->kernel_nbd && ((!x->server && start_server(x, o) == -1) ||
+			       start_kernel_nbd(x, o->kernel_nbd) == -1))) {
 		char err[1024];
 		int errnum = cb_get_errno();
 
@@ -123,7 +218,7 @@ struct cb_export *cb_export_start(const struct cb_export_opts *o)
 
 const char *cb_export_nbd_uri(const struct cb_export *x)
 {
-	return x->server ? x->nbd_uri : NULL;
+	return x->nbd_uri[0] ? x->nbd_uri : NULL;
 }
 
 const char *cb_export_fuse_file(const struct cb_export *x)
@@ -133,11 +228,22 @@ const char *cb_export_fuse_file(const struct cb_export *x)
 
 const char *cb_export_device(const struct cb_export *x)
 {
+	if (x->kernel)
+		return kernel_nbd_device(x->kernel);
 	return x->device[0] ? x->device : NULL;
+}
+
+bool cb_export_device_is_nbd(const struct cb_export *x)
+{
+	return x->kernel != NULL;
 }
 
 int cb_export_release_device(struct cb_export *x)
 {
+	if (x->kernel && kernel_nbd_disconnect(x->kernel, true) == -1)
+		return -1;
+	kernel_nbd_free(x->kernel);
+	x->kernel = NULL;
 	if (x->device[0] && loop_detach(x->device) == -1)
 		return -1;
 	x->device[0] = '\0';

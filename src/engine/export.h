@@ -14,6 +14,33 @@
 
 #include <jansson.h>
 
+#include "exports/kernel_nbd.h"
+
+/* The volume as /dev/nbdN, served to the kernel's own NBD client. */
+struct cb_kernel_nbd_opts {
+	int index;			/* N of /dev/nbdN; -1: a free one */
+	/* With reattach, index names a device whose server died: it is
+	 * handed the new server's sockets, if its identifier matches. */
+	bool reattach;
+	int connections;		/* 0: one per CPU, up to 4, when coherent */
+	/* Seconds; 0 takes the defaults below. */
+	unsigned io_timeout;
+	unsigned dead_conn_timeout;
+	/* Kept by the kernel (/sys/block/nbdN/backend): what a reattach
+	 * checks before serving the device again. */
+	const char *identifier;
+	enum kernel_nbd_interface interface;
+};
+
+/* How long the kernel keeps a device whose server died, with its requests
+ * waiting, for a reattach to serve it again. */
+#define CB_NBD_DEFAULT_DEAD_CONN_TIMEOUT 30
+/* How long a request may take before the kernel gives up on its
+ * connection: above the reattach window and above the backends' own
+ * worst case (rbd's 30 s operation timeout), so a slow backend never
+ * costs a connection. */
+#define CB_NBD_DEFAULT_IO_TIMEOUT 60
+
 struct cb_export_opts {
 	/* Nested, flat or wrapped: normalised here. */
 	const json_t *connection_info;
@@ -28,6 +55,7 @@ struct cb_export_opts {
 	 * else MOUNTPOINT/disk; NULL for none. */
 	const char *fuse;
 	bool loop;			/* a loop device over the FUSE file */
+	const struct cb_kernel_nbd_opts *kernel_nbd;	/* NULL for none */
 };
 
 struct cb_export;
@@ -35,10 +63,13 @@ struct cb_export;
 /* Everything asked for, ready; NULL with the error set, nothing left. */
 struct cb_export *cb_export_start(const struct cb_export_opts *o);
 /* The NBD URI (nbd+unix:///NAME?socket=PATH, nbd://HOST:PORT/NAME), the
- * FUSE file and the block device; NULL for what is not served. */
+ * FUSE file and the block device (/dev/loopN or /dev/nbdN); NULL for what
+ * is not served. */
 const char *cb_export_nbd_uri(const struct cb_export *x);
 const char *cb_export_fuse_file(const struct cb_export *x);
 const char *cb_export_device(const struct cb_export *x);
+/* Whether the block device is the kernel's NBD client's, not a loop. */
+bool cb_export_device_is_nbd(const struct cb_export *x);
 /* Lets go of the block device, the step that can be refused: -1 with
  * EBUSY, the device still served, while it is mounted or held open. */
 int cb_export_release_device(struct cb_export *x);

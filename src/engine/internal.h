@@ -10,6 +10,7 @@
 
 #include "cinder/cinder.h"
 #include "engine.h"
+#include "export.h"
 
 struct cb_engine {
 	char *state_dir;
@@ -58,15 +59,33 @@ int field_set(char *dst, size_t len, const char *s, const char *what);
 int local_policy_init(struct cb_engine *e, const struct cb_engine_opts *o);
 int local_policy_check(struct cb_engine *e, json_t *ci);
 
+/* device.c: the block device of an attachment. */
+bool device_is_nbd(const struct cb_attachment *a);
+/* N of its /dev/nbdN, or -1. */
+int device_nbd_index(const struct cb_attachment *a);
+/* Whether the device is still the attachment's: a loop device over its
+ * FUSE file, or an nbd device connected with its identifier. */
+bool device_attached(const struct cb_attachment *a);
+/* Whether its /dev/nbdN is connected with another identifier. */
+bool device_claimed_by_other(const struct cb_attachment *a);
+/* Whether it is mounted or held open exclusively. */
+bool device_busy(const struct cb_attachment *a);
+/* Lets go of the device of a dead serving process, if it is still there
+ * (a->device "" looks a loop device up by the FUSE file). */
+void device_cleanup(const struct cb_attachment *a);
+
 /* serving.c: the serving process of an attachment. */
 struct serve_request {
 	const json_t *connection_info;
 	const json_t *backend_options;
 	bool read_only;
-	const char *fuse_file;
+	const char *fuse_file;		/* a FUSE file and a loop device over it */
+	/* or /dev/nbdN, identified by nbd->identifier */
+	const struct cb_kernel_nbd_opts *nbd;
 };
 /* Starts the helper, which answers once the device exists: fills
- * a->pid, a->device, a->fuse_file. */
+ * a->pid, a->device, a->fuse_file (a->nbd_identifier must be set for
+ * nbd: the process is known by it). */
 int serving_start(const struct cb_engine *e, const struct serve_request *r,
 		  struct cb_attachment *a);
 bool serving_alive(const struct cb_attachment *a);
@@ -77,7 +96,7 @@ int serving_stop(const struct cb_attachment *a);
 /* SIGKILL, then removes what the dead helper left (device, FUSE mount). */
 void serving_kill(const struct cb_attachment *a);
 /* After the helper died: releases its device and FUSE mount if they are
- * still there (a->device "" looks the loop device up). */
+ * still there. */
 void serving_cleanup(const struct cb_attachment *a);
 
 #endif

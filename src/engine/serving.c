@@ -10,12 +10,14 @@
  * daemon for the attachment's lifetime.
  *
  * The protocol on that socket (its stdin and stdout): one JSON request
- * in, {"connection_info", "backend_options", "read_only", "fuse"}, ended
- * by EOF; then one JSON answer out once the device exists or the helper
- * gave up, {"pid", "device"} or {"error", "errno"}.  The
- * connection_info goes over the socket, never argv or a file: it may hold
- * a Ceph keyring.  argv holds the FUSE file, so that the process can be
- * recognised later (serving_alive) and ps shows which volume it serves.
+ * in, {"connection_info", "backend_options", "read_only", and "fuse": FILE
+ * or "nbd": {"identifier", "index", "reattach", "connections",
+ * "io_timeout", "dead_conn_timeout"}}, ended by EOF; then one JSON answer
+ * out once the device exists or the helper gave up, {"pid", "device"} or
+ * {"error", "errno"}.  The connection_info goes over the socket, never argv
+ * or a file: it may hold a Ceph keyring.  argv holds the FUSE file or the
+ * nbd identifier, so that the process can be recognised later
+ * (serving_alive) and ps shows which volume it serves.
  */
 #include <config.h>
 
@@ -33,7 +35,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "exports/loop.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -69,10 +70,16 @@ static void minimal_env(char **envp)
 	envp[n] = NULL;
 }
 
-static int spawn_helper(const struct cb_engine *e, int sock, const char *fuse_file,
-			pid_t *pid)
+/* How the serving process is known: its FUSE file, or the identifier of
+ * its /dev/nbdN. */
+static const char *serving_tag(const struct cb_attachment *a)
 {
-	char *argv[] = { "cinder-brick-serve", (char *)fuse_file, NULL };
+	return a->fuse_file[0] ? a->fuse_file : a->nbd_identifier;
+}
+
+static int spawn_helper(const struct cb_engine *e, int sock, const char *tag, pid_t *pid)
+{
+	char *argv[] = { "cinder-brick-serve", (char *)tag, NULL };
 	char *envp[ENV_MAX];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -100,12 +107,22 @@ static int spawn_helper(const struct cb_engine *e, int sock, const char *fuse_fi
 	return err ? -1 : 0;
 }
 
+static json_t *nbd_request(const struct cb_kernel_nbd_opts *o)
+{
+	return json_pack("{s:s, s:i, s:b, s:i, s:I, s:I}", "identifier", o->identifier,
+			 "index", o->index, "reattach", o->reattach,
+			 "connections", o->connections,
+			 "io_timeout", (json_int_t)o->io_timeout,
+			 "dead_conn_timeout", (json_int_t)o->dead_conn_timeout);
+}
+
 static int send_request(int sock, const struct serve_request *r)
 {
-	json_t *req = json_pack("{s:O, s:O*, s:b, s:s}",
+	json_t *req = json_pack("{s:O, s:O*, s:b, s:s*, s:o*}",
 				"connection_info", r->connection_info,
 				"backend_options", r->backend_options,
-				"read_only", r->read_only, "fuse", r->fuse_file);
+				"read_only", r->read_only, "fuse", r->fuse_file,
+				"nbd", r->nbd ? nbd_request(r->nbd) : NULL);
 	char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	size_t len = text ? strlen(text) : 0, done = 0;
 
@@ -207,14 +224,14 @@ int serving_start(const struct cb_engine *e, const struct serve_request *r,
 	json_t *answer = NULL;
 	pid_t pid;
 
-	if (FIELD_SET(a->fuse_file, r->fuse_file, "FUSE file") == -1 ||
-	    make_mountpoint(r->fuse_file) == -1)
+	if (r->fuse_file && (FIELD_SET(a->fuse_file, r->fuse_file, "FUSE file") == -1 ||
+			     make_mountpoint(r->fuse_file) == -1))
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		cb_set_error_errno(errno, "cannot start the serving helper");
 		return -1;
 	}
-	if (spawn_helper(e, sv[1], r->fuse_file, &pid) == -1) {
+	if (spawn_helper(e, sv[1], serving_tag(a), &pid) == -1) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -259,16 +276,11 @@ bool serving_alive(const struct cb_attachment *a)
 		n = fread(cmdline, 1, sizeof cmdline - 1, f);
 		fclose(f);
 	}
-	/* Not a reused pid: argv, NUL-separated, holds our FUSE file. */
+	/* Not a reused pid: argv, NUL-separated, holds our tag. */
 	for (p = cmdline; p < cmdline + n; p += strlen(p) + 1)
-		if (strcmp(p, a->fuse_file) == 0)
+		if (strcmp(p, serving_tag(a)) == 0)
 			return true;
 	return false;
-}
-
-static bool device_attached(const struct cb_attachment *a)
-{
-	return a->device[0] && loop_backs(a->device, a->fuse_file);
 }
 
 static int busy_error(const char *device)
@@ -289,7 +301,7 @@ int serving_stop(const struct cb_attachment *a)
 {
 	bool attached = device_attached(a);
 
-	if (attached && loop_busy(a->device))
+	if (attached && device_busy(a))
 		return busy_error(a->device);
 	if (kill(a->pid, SIGTERM) == -1 && errno != ESRCH) {
 		cb_set_error_errno(errno, "cannot stop the serving process %ld", (long)a->pid);
@@ -320,13 +332,9 @@ void serving_kill(const struct cb_attachment *a)
 
 void serving_cleanup(const struct cb_attachment *a)
 {
-	char found[64] = "";
-	const char *device = a->device;
-
-	if (!device[0] && loop_find(a->fuse_file, found, sizeof found) == 0)
-		device = found;
-	if (device[0] && loop_backs(device, a->fuse_file) && loop_detach(device) == -1)
-		cb_log(CB_LOG_WARNING, "%s", cb_get_error());
+	device_cleanup(a);
+	if (!a->fuse_file[0])
+		return;
 	/* Lazy: a FUSE mount whose server died answers nothing but ENOTCONN. */
 	if (umount2(a->fuse_file, MNT_DETACH) == -1 && errno != EINVAL && errno != ENOENT)
 		cb_log(CB_LOG_WARNING, "cannot unmount %s: %s", a->fuse_file, strerror(errno));

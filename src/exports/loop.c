@@ -256,15 +256,6 @@ int loop_find(const char *path, char *dev, size_t devlen)
 	return r;
 }
 
-bool loop_busy(const char *dev)
-{
-	int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
-
-	if (fd >= 0)
-		close(fd);
-	return fd == -1 && errno == EBUSY;
-}
-
 /* LOOP_CLR_FD on a device that others hold open only schedules the detach
  * for their last close, so claim the device exclusively first: that fails
  * while a filesystem is mounted on it.  Returns 0 or an errno; *scheduled

@@ -21,12 +21,6 @@ int loop_attach(const char *path, bool read_only, uint32_t block_size, char *dev
 		size_t devlen);
 /* Detaches; the kernel flushes the device first.  Returns 0 or -1. */
 int loop_detach(const char *dev);
-/* Whether dev (/dev/loopN) is attached to path. */
-bool loop_backs(const char *dev, const char *path);
-/* The loop device attached to path, into dev: 0, or -1 when none is. */
-int loop_find(const char *path, char *dev, size_t len);
-/* Whether dev is mounted or held open exclusively. */
-bool loop_busy(const char *dev);
 
 /* Whether the loop device dev is attached to path, as the kernel names its
  * backing file (the absolute path it was attached by, e.g. the FUSE file).
@@ -38,8 +32,5 @@ bool loop_backs(const char *dev, const char *path);
  * returns 0, or returns -1 with dev empty and the error set (ENOENT when no
  * loop device is attached to path). */
 int loop_find(const char *path, char *dev, size_t devlen);
-/* Whether dev is held exclusively (a mounted filesystem, or another O_EXCL
- * opener): then loop_detach() fails with EBUSY.  Asks without detaching. */
-bool loop_busy(const char *dev);
 
 #endif
