@@ -11,7 +11,8 @@ test can assert what the client did (a rollback, say).
     fake_cinder.py PORTFILE LOGFILE CONNINFOFILE
 
 Listens on 127.0.0.1, on a free port it writes to PORTFILE once ready.
-The volume is 1d6f5a4e-3f1c-4a36-9f6e-000000000001, named "fakevol".
+The volume is 1d6f5a4e-3f1c-4a36-9f6e-000000000001, named "fakevol", of
+1 GiB, or of the GiB CONNINFOFILE.size holds when it exists (an extend).
 """
 import json
 import os
@@ -88,6 +89,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, method, path):
         parts = path.strip("/").split("/")
+        if os.path.exists(ci_file + ".size"):
+            with open(ci_file + ".size") as f:
+                volume["size"] = int(f.read())
         if parts == ["volumes", VOLUME] and method == "GET":
             return self.reply(200, {"volume": volume})
         if parts == ["volumes", "detail"] and method == "GET":

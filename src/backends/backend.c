@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <semaphore.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -10,6 +11,26 @@
 #include "backend.h"
 #include "connection_info.h"
 #include "lib/error.h"
+
+int cb_backend_grow(struct cb_backend *b, uint64_t *size)
+{
+	uint64_t old = cb_backend_size(b);
+
+	if (!b->ops->current_size) {
+		cb_set_error(ENOTSUP, "the %s backend cannot tell a new size", b->ops->name);
+		return -1;
+	}
+	if (b->ops->current_size(b->handle, size) == -1)
+		return -1;
+	if (*size < old) {
+		cb_set_error(EINVAL, "the volume shrank from %" PRIu64 " to %" PRIu64
+			     " bytes: shrinking is refused, the device stays %" PRIu64
+			     " bytes", old, *size, old);
+		return -1;
+	}
+	__atomic_store_n(&b->caps.size, *size, __ATOMIC_RELAXED);
+	return 0;
+}
 
 const struct cb_backend_ops *const cb_backends[] = {
 	&cb_file_backend,

@@ -123,6 +123,10 @@ struct cb_backend_ops {
 	 * and not durable: never for FUA); -1 when it cannot.  Lets a server
 	 * splice() large payloads instead of copying them through a buffer. */
 	int (*write_fd)(void *handle, uint64_t offset, uint32_t length);
+	/* Optional: the volume's size now, asked anew, for a volume grown
+	 * while open (Cinder's extend of an attached volume).  0, or -1 with
+	 * the error set. */
+	int (*current_size)(void *handle, uint64_t *size);
 	/* Waits for in-flight I/O, then releases everything. */
 	void (*close)(void *handle);
 };
@@ -130,6 +134,8 @@ struct cb_backend_ops {
 struct cb_backend {
 	const struct cb_backend_ops *ops;
 	void *handle;
+	/* caps.size grows (cb_backend_grow) while others read it: read it
+	 * with cb_backend_size(). */
 	struct cb_backend_caps caps;
 };
 
@@ -169,6 +175,17 @@ static inline int cb_backend_write_fd(struct cb_backend *b, uint64_t offset, uin
 {
 	return b->ops->write_fd ? b->ops->write_fd(b->handle, offset, length) : -1;
 }
+
+static inline uint64_t cb_backend_size(const struct cb_backend *b)
+{
+	return __atomic_load_n(&b->caps.size, __ATOMIC_RELAXED);
+}
+
+/* Asks the backend for the volume's size now and, when it grew, makes it
+ * the size served.  0 with *size the new size (maybe the old one); -1
+ * with the error set when the backend cannot tell, or when the volume
+ * shrank, which no filesystem on it would survive: the size served stays. */
+int cb_backend_grow(struct cb_backend *b, uint64_t *size);
 
 /* Submit and wait: for callers that run on their own threads (FUSE). */
 int cb_backend_io_sync(struct cb_backend *b, enum cb_io_op op, uint32_t flags,

@@ -360,6 +360,20 @@ static int probe_geometry(struct file_volume *f, const char *path)
 	return 0;
 }
 
+static int file_current_size(void *handle, uint64_t *size)
+{
+	struct file_volume *f = handle;
+	struct stat st;
+
+	if (f->is_block ? ioctl(f->fd, BLKGETSIZE64, size) == -1 : fstat(f->fd, &st) == -1) {
+		cb_set_error_errno(errno, "cannot get the volume's size");
+		return -1;
+	}
+	if (!f->is_block)
+		*size = (uint64_t)st.st_size;
+	return 0;
+}
+
 static void file_close(void *handle)
 {
 	struct file_volume *f = handle;
@@ -433,5 +447,6 @@ const struct cb_backend_ops cb_file_backend = {
 	.submit = file_submit,
 	.read_fd = file_read_fd,
 	.write_fd = file_write_fd,
+	.current_size = file_current_size,
 	.close = file_close,
 };

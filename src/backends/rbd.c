@@ -507,6 +507,19 @@ static void run_extents(void *ctx, struct cb_io *io)
 	inflight_done(v);
 }
 
+/* librbd re-reads the image header when a resize was announced on it. */
+static int rbd_backend_current_size(void *handle, uint64_t *size)
+{
+	struct rbd_volume *v = handle;
+	int r = rbd_get_size(v->image, size);
+
+	if (r < 0) {
+		cb_set_error(-r, "cannot get the Ceph image's size: %s", strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
 static void rbd_backend_get_caps(void *handle, struct cb_backend_caps *caps)
 {
 	struct rbd_volume *v = handle;
@@ -548,5 +561,6 @@ const struct cb_backend_ops cb_rbd_backend = {
 	.open = rbd_backend_open,
 	.get_caps = rbd_backend_get_caps,
 	.submit = rbd_backend_submit,
+	.current_size = rbd_backend_current_size,
 	.close = rbd_backend_close,
 };

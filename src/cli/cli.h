@@ -46,11 +46,12 @@ void cli_daemon_failed(int status);
 
 /* Serving until a stop signal (serve_loop.c), for export and the helper. */
 struct cb_export;
-/* Blocks SIGINT, SIGTERM and SIGHUP in every thread to come. */
+/* Blocks SIGINT, SIGTERM, SIGHUP and SIGUSR1 in every thread to come. */
 void cli_block_stop_signals(sigset_t *set);
 /* Waits for a stop signal; a block device that is still in use keeps
  * being served (and says so) until the next.  Then stops x; returns the
- * exit status. */
+ * exit status.  SIGUSR1 meanwhile grows the export to the volume's new
+ * size. */
 int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs);
 
 /* Option tables.  getopt values from CLI_OPT_OS on are the OpenStack
@@ -102,6 +103,17 @@ int cli_backend_option_set(const char *cmd, json_t **opts, const char *key,
 /* One line per option of every backend, for --help. */
 void cli_backend_options_help(void);
 
+/* The getopt loop of a command that talks to Cinder: own's options and
+ * those of the sets in with go to on_opt (may be NULL), which returns 0,
+ * -1 after a usage error, or 1 for an option not its own, which is then
+ * one of the OpenStack options, set in cfg.  CLI_OPT_HELP in own calls help
+ * and exits.  0, or -1 after a usage message. */
+#define CLI_OPT_HELP 990
+int cli_getopt_cinder(const char *cmd, int argc, char **argv, const struct option *own,
+		      unsigned int with, void (*help)(void),
+		      int (*on_opt)(int opt, const char *arg, void *ctx), void *ctx,
+		      struct cb_os_config *cfg);
+
 /* The OpenStack options: cli_os_longopts() writes their table to out
  * and returns how many; cli_os_option() handles one: 0, or -1 after a
  * usage error. */
@@ -118,5 +130,6 @@ int cmd_local_attach(int argc, char **argv);
 int cmd_local_detach(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_reattach(int argc, char **argv);
+int cmd_resize(int argc, char **argv);
 
 #endif

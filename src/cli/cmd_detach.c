@@ -33,34 +33,31 @@ static void help(void)
 	       "Exit status: 0 success, 1 failure, 2 bad usage.\n");
 }
 
+enum { OPT_ATT = 256, OPT_FORCE };
+
+static int on_opt(int opt, const char *arg, void *ctx)
+{
+	struct cb_detach_opts *o = ctx;
+
+	switch (opt) {
+	case OPT_ATT: o->attachment_id = arg; return 0;
+	case OPT_FORCE: o->force = true; return 0;
+	default: return 1;
+	}
+}
+
 static int parse_args(int argc, char **argv, struct cb_detach_opts *o,
 		      struct cb_os_config *cfg)
 {
-	enum { OPT_ATT = 256, OPT_FORCE, OPT_HELP };
 	static const struct option own[] = {
 		{ "attachment-id", required_argument, NULL, OPT_ATT },
 		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "help", no_argument, NULL, OPT_HELP },
+		{ "help", no_argument, NULL, CLI_OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct option longopts[CLI_LONGOPTS_MAX];
-	int opt;
 
-	cli_longopts(longopts, own, CLI_WITH_OS);
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_ATT: o->attachment_id = optarg; break;
-		case OPT_FORCE: o->force = true; break;
-		case OPT_HELP: help(); exit(EXIT_OK);
-		case '?':
-			cli_bad_option(CMD, argv);
-			return -1;
-		default:
-			if (cli_os_option(CMD, cfg, opt, optarg) == -1)
-				return -1;
-		}
-	}
+	if (cli_getopt_cinder(CMD, argc, argv, own, 0, help, on_opt, o, cfg) == -1)
+		return -1;
 	return cli_take_volume(CMD, argc, argv, &o->volume);
 }
 

@@ -82,6 +82,8 @@ static void export_help(void)
 	       "Prints one line per endpoint once ready: \"nbd: URI\", \"fuse: FILE\",\n"
 	       "\"loop: DEVICE\", \"nbd: /dev/nbdN\".\n"
 	       "Without --foreground the command returns once the export is ready.\n"
+	       "SIGUSR1 makes it ask the volume for its size and grow every endpoint to it\n"
+	       "(after the volume was extended; shrinking is refused).\n"
 	       "Exit status: 0 success, 1 failure, 2 bad usage.\n");
 }
 

@@ -33,34 +33,38 @@ static void help(void)
 	       "Exit status: 0 success, 1 failure, 2 bad usage.\n");
 }
 
+enum { OPT_ALL = 256 };
+
+struct reattach_args {
+	struct cb_reattach_opts *o;
+	struct cli_local_paths *local;
+};
+
+static int on_opt(int opt, const char *arg, void *ctx)
+{
+	struct reattach_args *a = ctx;
+	int r;
+
+	if (opt == OPT_ALL) {
+		a->o->all = true;
+		return 0;
+	}
+	return cli_local_path_option(CMD, opt, arg, a->local, &r) ? r : 1;
+}
+
 static int parse_args(int argc, char **argv, struct cb_reattach_opts *o,
 		      struct cb_os_config *cfg, struct cli_local_paths *local)
 {
-	enum { OPT_ALL = 256, OPT_HELP };
 	static const struct option own[] = {
 		{ "all", no_argument, NULL, OPT_ALL },
-		{ "help", no_argument, NULL, OPT_HELP },
+		{ "help", no_argument, NULL, CLI_OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct option longopts[CLI_LONGOPTS_MAX];
-	int opt, r = 0;
+	struct reattach_args a = { o, local };
 
-	cli_longopts(longopts, own, CLI_WITH_OS | CLI_WITH_LOCAL_PATHS);
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_ALL: o->all = true; break;
-		case OPT_HELP: help(); exit(EXIT_OK);
-		case '?':
-			cli_bad_option(CMD, argv);
-			return -1;
-		default:
-			if (!cli_local_path_option(CMD, opt, optarg, local, &r))
-				r = cli_os_option(CMD, cfg, opt, optarg);
-			if (r == -1)
-				return -1;
-		}
-	}
+	if (cli_getopt_cinder(CMD, argc, argv, own, CLI_WITH_LOCAL_PATHS, help, on_opt, &a,
+			      cfg) == -1)
+		return -1;
 	if (o->all)
 		return cli_no_arguments(CMD, argc, argv);
 	return cli_take_volume(CMD, argc, argv, &o->volume);

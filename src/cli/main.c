@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "local-attach", cmd_local_attach, "attach a Cinder volume to this host" },
 	{ "local-detach", cmd_local_detach, "detach a volume local-attach attached" },
 	{ "reattach", cmd_reattach, "serve again the /dev/nbdN of a dead serving process" },
+	{ "resize", cmd_resize, "grow a volume's device after Cinder extended it" },
 	{ "list", cmd_list, "list the volumes attached to this host" },
 	{ "get-connector", cmd_get_connector, "print the connector this host sends to Cinder" },
 	{ "export", cmd_export, "serve a volume from its connection_info over NBD and/or FUSE" },

@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -57,6 +58,34 @@ int cli_os_option(const char *cmd, struct cb_os_config *cfg, int opt, const char
 	/* The value may be a password: the library's message never has it. */
 	cli_usage_error(cmd, "%s", cb_get_error());
 	return -1;
+}
+
+int cli_getopt_cinder(const char *cmd, int argc, char **argv, const struct option *own,
+		      unsigned int with, void (*help)(void),
+		      int (*on_opt)(int opt, const char *arg, void *ctx), void *ctx,
+		      struct cb_os_config *cfg)
+{
+	struct option longopts[CLI_LONGOPTS_MAX];
+	int opt, r;
+
+	cli_longopts(longopts, own, with | CLI_WITH_OS);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt == CLI_OPT_HELP) {
+			help();
+			exit(EXIT_OK);
+		}
+		if (opt == '?') {
+			cli_bad_option(cmd, argv);
+			return -1;
+		}
+		r = on_opt ? on_opt(opt, optarg, ctx) : 1;
+		if (r == 1)
+			r = cli_os_option(cmd, cfg, opt, optarg);
+		if (r == -1)
+			return -1;
+	}
+	return 0;
 }
 
 void cli_os_help(void)

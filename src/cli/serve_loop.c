@@ -3,12 +3,14 @@
  * library code ever runs in a signal handler. */
 #include <config.h>
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 
 #include "cli.h"
 #include "engine/export.h"
 #include "lib/error.h"
+#include "lib/log.h"
 
 void cli_block_stop_signals(sigset_t *set)
 {
@@ -16,9 +18,21 @@ void cli_block_stop_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
 	/* Every thread inherits this mask, so only sigwait() sees them. */
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* SIGUSR1: the volume grew (cinder-brick resize sends it). */
+static void grow(struct cb_export *x)
+{
+	uint64_t size;
+
+	if (cb_export_grow(x, &size) == -1)
+		cli_error("resize: %s", cb_get_error());
+	else
+		cb_log(CB_LOG_INFO, "the volume is now served as %" PRIu64 " bytes", size);
 }
 
 /* A block device still in use (a mounted filesystem) cannot go away
@@ -30,6 +44,10 @@ int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs)
 	for (;;) {
 		while (sigwait(sigs, &sig) != 0)
 			;
+		if (sig == SIGUSR1) {
+			grow(x);
+			continue;
+		}
 		if (cb_export_release_device(x) == 0)
 			break;
 		cli_error("%s; still serving %s", cb_get_error(), cb_export_device(x));

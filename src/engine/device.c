@@ -3,8 +3,13 @@
  * go of it once its serving process is dead. */
 #include <config.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "exports/blockdev.h"
 #include "exports/kernel_nbd.h"
@@ -88,4 +93,18 @@ void device_cleanup(const struct cb_attachment *a)
 		device = found;
 	if (device[0] && loop_backs(device, a->fuse_file) && loop_detach(device) == -1)
 		cb_log(CB_LOG_WARNING, "%s", cb_get_error());
+}
+
+int device_size(const struct cb_attachment *a, uint64_t *size)
+{
+	int fd = open(a->device, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1 || ioctl(fd, BLKGETSIZE64, size) == -1) {
+		cb_set_error_errno(errno, "cannot get the size of %s", a->device);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }

@@ -20,6 +20,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -141,6 +142,16 @@ struct cb_reattach_opts {
  * skipped, and the first failure is reported after trying every one. */
 int cb_engine_reattach(struct cb_engine *e, const struct cb_os_config *cfg,
 		       const struct cb_reattach_opts *o);
+
+/* Grows the device of volume (ID or unique name), attached here, to the
+ * size Cinder now gives it (after an extend of the in-use volume, which
+ * Cinder tells no one when the attachment has no instance): the serving
+ * process asks the backend for the volume's new size and grows every
+ * layer, the block device last.  0 with *size the device's size in bytes;
+ * -1 with EINVAL when Cinder's size is smaller than the device (shrinking
+ * is refused), ETIMEDOUT when the device did not grow. */
+int cb_engine_resize(struct cb_engine *e, const struct cb_os_config *cfg, const char *volume,
+		     uint64_t *size);
 
 /* Every attachment recorded here, with its health: arrays of *n
  * entries (free with cb_engine_list_free).  Makes no Cinder call. */

@@ -238,6 +238,19 @@ bool cb_export_device_is_nbd(const struct cb_export *x)
 	return x->kernel != NULL;
 }
 
+int cb_export_grow(struct cb_export *x, uint64_t *size)
+{
+	if (cb_backend_grow(x->backend, size) == -1)
+		return -1;
+	if (x->server)
+		nbd_server_grow(x->server, *size);
+	if (x->fuse && fuse_export_grow(x->fuse) == -1)
+		return -1;
+	if (x->device[0] && loop_set_capacity(x->device) == -1)
+		return -1;
+	return x->kernel ? kernel_nbd_resize(x->kernel, *size) : 0;
+}
+
 int cb_export_release_device(struct cb_export *x)
 {
 	if (x->kernel && kernel_nbd_disconnect(x->kernel, true) == -1)

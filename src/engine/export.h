@@ -70,6 +70,11 @@ const char *cb_export_fuse_file(const struct cb_export *x);
 const char *cb_export_device(const struct cb_export *x);
 /* Whether the block device is the kernel's NBD client's, not a loop. */
 bool cb_export_device_is_nbd(const struct cb_export *x);
+/* After the volume grew (Cinder's extend): asks the backend for its size
+ * and grows every endpoint to it, the block device last.  0 with *size the
+ * size now served; -1 with the error set (EINVAL when the volume shrank:
+ * refused, nothing changed). */
+int cb_export_grow(struct cb_export *x, uint64_t *size);
 /* Lets go of the block device, the step that can be refused: -1 with
  * EBUSY, the device still served, while it is mounted or held open. */
 int cb_export_release_device(struct cb_export *x);

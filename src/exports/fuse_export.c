@@ -275,6 +275,27 @@ const char *fuse_export_file(const struct fuse_export *fx)
 	return fx->file;
 }
 
+int fuse_export_grow(struct fuse_export *fx)
+{
+	/* A negative offset: the attributes only; the data cached stays true. */
+	int r = fuse_lowlevel_notify_inval_inode(fx->se, fx->file_ino, -1, 0);
+	struct stat st;
+
+	/* ENOENT: the kernel has nothing cached of the file. */
+	if (r < 0 && r != -ENOENT) {
+		cb_set_error(-r, "cannot tell the kernel that %s grew: %s", fx->file,
+			     strerror(-r));
+		return -1;
+	}
+	/* The attributes are only marked stale: a loop device reads the
+	 * inode's size as it is, so have the kernel fetch it now. */
+	if (stat(fx->file, &st) == -1) {
+		cb_set_error_errno(errno, "cannot stat %s", fx->file);
+		return -1;
+	}
+	return 0;
+}
+
 void fuse_export_stop(struct fuse_export *fx)
 {
 	struct statfs sfs;

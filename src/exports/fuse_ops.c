@@ -63,6 +63,12 @@ static char *fx_buffer(struct fuse_export *fx)
 	return buf;
 }
 
+/* The volume grows while the mount serves (fuse_export_grow). */
+static uint64_t fx_size(const struct fuse_export *fx)
+{
+	return cb_backend_size(fx->backend);
+}
+
 static bool fx_aligned(const struct fuse_export *fx, uint64_t off, uint64_t len)
 {
 	return ((off | len) & (fx->caps.block_min - 1)) == 0;
@@ -71,7 +77,7 @@ static bool fx_aligned(const struct fuse_export *fx, uint64_t off, uint64_t len)
 /* Bytes of [off, off+len) inside the volume. */
 static uint64_t fx_clamp(const struct fuse_export *fx, off_t off, uint64_t len)
 {
-	uint64_t size = fx->caps.size;
+	uint64_t size = fx_size(fx);
 
 	if (off < 0 || (uint64_t)off >= size)
 		return 0;
@@ -144,8 +150,8 @@ static void fx_fill_stat(const struct fuse_export *fx, fuse_ino_t ino, struct st
 	if (ino == fx->file_ino) {
 		st->st_mode = S_IFREG | (fx->read_only ? 0400 : 0600);
 		st->st_nlink = 1;
-		st->st_size = fx->caps.size;
-		st->st_blocks = (fx->caps.size + 511) / 512;
+		st->st_size = fx_size(fx);
+		st->st_blocks = (fx_size(fx) + 511) / 512;
 		st->st_blksize = fx_blksize(fx);
 	} else {
 		st->st_mode = S_IFDIR | (fx->read_only ? 0555 : 0755);
@@ -225,7 +231,7 @@ static void fx_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		return;
 	}
 	if ((to_set & FUSE_SET_ATTR_SIZE) && ino == fx->file_ino && attr->st_size != 0 &&
-	    (uint64_t)attr->st_size != fx->caps.size) {
+	    (uint64_t)attr->st_size != fx_size(fx)) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
@@ -275,8 +281,8 @@ static void fx_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	start = off & ~mask;
 	end = (off + len + mask) & ~mask;
-	if (end > fx->caps.size)
-		end = fx->caps.size;
+	if (end > fx_size(fx))
+		end = fx_size(fx);
 	err = fx_io(fx, CB_IO_READ, 0, start, end - start, buf);
 	if (err) {
 		cb_log(CB_LOG_DEBUG, "FUSE read of %" PRIu64 " bytes at %lld: %s",
@@ -411,7 +417,7 @@ static int fx_do_fallocate(struct fuse_export *fx, int mode, off_t off, off_t le
 	if (fx->read_only)
 		return EROFS;
 	/* The file cannot grow; within it every byte is already allocated. */
-	if (end > fx->caps.size && !keep_size)
+	if (end > fx_size(fx) && !keep_size)
 		return ENOSPC;
 	len = fx_clamp(fx, off, length);
 	if (len == 0 || !(mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)))
@@ -464,7 +470,7 @@ static void fx_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct statvfs sv = {
 		.f_bsize = FX_BUF_ALIGN,
 		.f_frsize = FX_BUF_ALIGN,
-		.f_blocks = fx->caps.size / FX_BUF_ALIGN,
+		.f_blocks = fx_size(fx) / FX_BUF_ALIGN,
 		.f_files = fx->file_ino == FUSE_ROOT_ID ? 1 : 2,
 		.f_namemax = 255,
 	};

@@ -117,6 +117,7 @@ struct kernel_nbd *kernel_nbd_connect(const struct kernel_nbd_params *p,
 		free(k);
 		return NULL;
 	}
+	snprintf(k->identifier, sizeof k->identifier, "%s", p->identifier ? p->identifier : "");
 	set_read_only(k, !!(p->flags & NBD_FLAG_READ_ONLY));
 	return k;
 }
@@ -209,8 +210,10 @@ int kernel_nbd_reconfigure(struct kernel_nbd *k, const struct kernel_nbd_params 
 			     p->identifier ? p->identifier : "");
 		return -1;
 	}
-	if (nbd_netlink_reconfigure(k->index, p) == 0)
+	if (nbd_netlink_reconfigure(k->index, p) == 0) {
+		snprintf(k->identifier, sizeof k->identifier, "%s", p->identifier);
 		return 0;
+	}
 	/* The kernel only takes a socket in place of a dead one. */
 	if (cb_get_errno() == ENOSPC)
 		cb_set_error(EBUSY, "%s still has a live server: stop it first", k->device);
@@ -220,7 +223,7 @@ int kernel_nbd_reconfigure(struct kernel_nbd *k, const struct kernel_nbd_params 
 int kernel_nbd_resize(struct kernel_nbd *k, uint64_t size)
 {
 	if (k->how == KERNEL_NBD_NETLINK)
-		return nbd_netlink_resize(k->index, size);
+		return nbd_netlink_resize(k->index, size, k->identifier);
 	if (ioctl(k->fd, NBD_SET_SIZE, (unsigned long)size) == -1) {
 		cb_set_error_errno(errno, "resizing %s", k->device);
 		return -1;

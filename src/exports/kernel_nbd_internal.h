@@ -10,6 +10,8 @@ struct kernel_nbd {
 	int index;
 	enum kernel_nbd_interface how;
 	char device[32];
+	/* The kernel refuses a reconfigure (a resize) without it. */
+	char identifier[KERNEL_NBD_MAX_IDENTIFIER];
 	/* ioctl only: /dev/nbdN, held by the thread in NBD_DO_IT, which
 	 * returns when the device is disconnected or its server dies. */
 	int fd;
@@ -22,7 +24,7 @@ struct kernel_nbd {
 bool nbd_netlink_available(void);
 int nbd_netlink_connect(const struct kernel_nbd_params *p, int *index);
 int nbd_netlink_reconfigure(int index, const struct kernel_nbd_params *p);
-int nbd_netlink_resize(int index, uint64_t size);
+int nbd_netlink_resize(int index, uint64_t size, const char *identifier);
 int nbd_netlink_disconnect(int index);
 /* Whether the kernel has the device configured (sockets dead or alive). */
 int nbd_netlink_status(int index, bool *connected);

@@ -256,6 +256,20 @@ int loop_find(const char *path, char *dev, size_t devlen)
 	return r;
 }
 
+int loop_set_capacity(const char *dev)
+{
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1 || ioctl(fd, LOOP_SET_CAPACITY, 0) == -1) {
+		cb_set_error_errno(errno, "cannot grow %s to its file's new size", dev);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* LOOP_CLR_FD on a device that others hold open only schedules the detach
  * for their last close, so claim the device exclusively first: that fails
  * while a filesystem is mounted on it.  Returns 0 or an errno; *scheduled

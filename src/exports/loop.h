@@ -19,6 +19,8 @@
  * partition table.  Returns 0, or -1 and sets the error. */
 int loop_attach(const char *path, bool read_only, uint32_t block_size, char *dev,
 		size_t devlen);
+/* Makes dev take its file's size again, after the file grew: 0 or -1. */
+int loop_set_capacity(const char *dev);
 /* Detaches; the kernel flushes the device first.  Returns 0 or -1. */
 int loop_detach(const char *dev);
 

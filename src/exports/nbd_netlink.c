@@ -200,14 +200,15 @@ int nbd_netlink_reconfigure(int index, const struct kernel_nbd_params *p)
 	return call_send(&c, msg, "reconfigure", index);
 }
 
-int nbd_netlink_resize(int index, uint64_t size)
+int nbd_netlink_resize(int index, uint64_t size, const char *identifier)
 {
 	struct nl_call c;
 	struct nl_msg *msg = call_start(&c, NBD_CMD_RECONFIGURE, index);
 
 	if (!msg)
 		return -1;
-	if (nla_put_u64(msg, NBD_ATTR_SIZE_BYTES, size) < 0)
+	if (nla_put_u64(msg, NBD_ATTR_SIZE_BYTES, size) < 0 ||
+	    (identifier[0] && nla_put_string(msg, NBD_ATTR_BACKEND_IDENTIFIER, identifier) < 0))
 		return too_big(&c, msg);
 	return call_send(&c, msg, "resize", index);
 }

@@ -30,7 +30,7 @@ int nbd_netlink_reconfigure(int index, const struct kernel_nbd_params *p)
 	return not_built();
 }
 
-int nbd_netlink_resize(int index, uint64_t size)
+int nbd_netlink_resize(int index, uint64_t size, const char *identifier)
 {
 	return not_built();
 }

@@ -91,6 +91,17 @@ int nbd_conn_spawn(struct nbd_server *s, int fd, const char *peer,
 	return 0;
 }
 
+/* A client that negotiated the old size keeps it (it was told once, at
+ * the handshake); one told out of band (the kernel) is told again by its
+ * caller, so every session serves up to the new size. */
+void nbd_conns_grow(struct nbd_server *s, uint64_t size)
+{
+	pthread_mutex_lock(&s->lock);
+	for (struct nbd_conn *c = s->conns; c; c = c->next)
+		__atomic_store_n(&c->session.lim.size, size, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&s->lock);
+}
+
 /* Shutting the sockets down wakes each client thread; every thread then
  * waits for its in-flight I/O before it leaves, so once nconns is 0 no
  * backend request is outstanding. */

@@ -46,6 +46,11 @@ int nbd_server_start(struct nbd_server *s)
 	return nbd_acceptor_start(s);
 }
 
+void nbd_server_grow(struct nbd_server *s, uint64_t size)
+{
+	nbd_conns_grow(s, size);
+}
+
 void nbd_server_stop(struct nbd_server *s)
 {
 	nbd_acceptor_stop(s);

@@ -63,6 +63,12 @@ uint16_t nbd_server_transmission_flags(const struct nbd_server *s, bool read_onl
  * set) the caller keeps it. */
 int nbd_server_serve_fd(struct nbd_server *s, int fd, const struct nbd_server_preset *preset);
 
+/* After the backend grew (cb_backend_grow): requests up to size bytes are
+ * served on every connection, which a client told the size out of band
+ * (the kernel) needs.  Clients that negotiated learn nothing: NBD has no
+ * resize notification. */
+void nbd_server_grow(struct nbd_server *s, uint64_t size);
+
 /* Stop accepting, disconnect every client (those of nbd_server_serve_fd()
  * too) once its in-flight requests have completed, and wait for that.
  * Idempotent; no client is served after it. */

@@ -50,7 +50,7 @@ void nbd_session_settle(struct nbd_session *ses, const struct nbd_server *s, boo
 {
 	struct nbd_export_limits *lim = &ses->lim;
 
-	lim->size = s->backend->caps.size;
+	lim->size = cb_backend_size(s->backend);
 	lim->block_min = block_min;
 	lim->block_max = block_max;
 	lim->eflags = nbd_export_flags(s, read_only, ses->structured);

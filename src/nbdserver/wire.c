@@ -156,6 +156,8 @@ static bool has_range(uint16_t type)
 uint32_t nbd_check_request(const struct nbd_request *req,
 			   const struct nbd_export_limits *lim)
 {
+	uint64_t size;
+
 	if (!command_advertised(req->type, lim->eflags))
 		return NBD_EINVAL;
 	if (req->flags & ~allowed_flags(req->type, lim))
@@ -170,7 +172,9 @@ uint32_t nbd_check_request(const struct nbd_request *req,
 	if ((req->type == NBD_CMD_READ || req->type == NBD_CMD_WRITE) &&
 	    req->length > lim->block_max)
 		return NBD_EINVAL;
-	if (req->offset > lim->size || req->length > lim->size - req->offset)
+	/* The size grows while connections run (nbd_server_grow). */
+	size = __atomic_load_n(&lim->size, __ATOMIC_RELAXED);
+	if (req->offset > size || req->length > size - req->offset)
 		return req->type == NBD_CMD_WRITE ? NBD_ENOSPC : NBD_EINVAL;
 	if (lim->block_min > 1 && req->type != NBD_CMD_BLOCK_STATUS &&
 	    req->type != NBD_CMD_CACHE &&
