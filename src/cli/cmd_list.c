@@ -16,9 +16,11 @@ static void help(void)
 	printf("Usage: %s list [--json]\n"
 	       "\n"
 	       "List the volumes attached to this host by local-attach, from\n"
-	       CB_ENGINE_STATE_DIR ": volume, attachment, device, backend, serving pid and\n"
-	       "health: \"ok\" when the serving process runs and the device exists, else\n"
-	       "\"dead\" (local-detach --force cleans up) or \"no-device\".\n"
+	       CB_ENGINE_STATE_DIR ": volume, attachment, device, export (nbd: /dev/nbdN;\n"
+	       "fuse: a loop device over a FUSE file), backend, serving pid and health:\n"
+	       "\"ok\" when the serving process runs and the device is still the\n"
+	       "attachment's, else \"dead\" (reattach it, for nbd within its dead-connection\n"
+	       "timeout, or local-detach --force cleans up) or \"no-device\".\n"
 	       "\n"
 	       "  --json  print a JSON array of the saved states, each with \"alive\",\n"
 	       "          \"device_present\" and \"health\"\n"
@@ -28,12 +30,12 @@ static void help(void)
 static void print_table(const struct cb_attachment *atts,
 			const struct cb_attachment_health *health, size_t n)
 {
-	printf("%-36s  %-36s  %-12s  %-7s  %7s  %s\n", "VOLUME", "ATTACHMENT", "DEVICE",
-	       "BACKEND", "PID", "HEALTH");
+	printf("%-36s  %-36s  %-12s  %-6s  %-7s  %7s  %s\n", "VOLUME", "ATTACHMENT",
+	       "DEVICE", "EXPORT", "BACKEND", "PID", "HEALTH");
 	for (size_t i = 0; i < n; i++)
-		printf("%-36s  %-36s  %-12s  %-7s  %7ld  %s\n", atts[i].volume_id,
+		printf("%-36s  %-36s  %-12s  %-6s  %-7s  %7ld  %s\n", atts[i].volume_id,
 		       atts[i].attachment_id[0] ? atts[i].attachment_id : "-", atts[i].device,
-		       atts[i].backend, (long)atts[i].pid,
+		       atts[i].export_kind, atts[i].backend, (long)atts[i].pid,
 		       cb_attachment_health_text(&health[i]));
 }
 

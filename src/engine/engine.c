@@ -107,10 +107,8 @@ struct cb_cinder *engine_cinder_open(struct cb_engine *e, const struct cb_os_con
 
 static void check_health(const struct cb_attachment *a, struct cb_attachment_health *h)
 {
-	struct stat sb;
-
 	h->alive = serving_alive(a);
-	h->device_present = stat(a->device, &sb) == 0 && S_ISBLK(sb.st_mode);
+	h->device_present = device_attached(a);
 }
 
 int cb_engine_list(struct cb_engine *e, struct cb_attachment **atts,
