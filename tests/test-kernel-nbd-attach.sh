@@ -63,11 +63,16 @@ dd if="$T/data" of="$T/mnt/data" bs=1M conv=fsync status=none 2> "$T/dd.err" &
 DD=$!
 wait_for 300 test -s "$T/mnt/data" || fail "the write load did not start"
 is_alive "$DD" || fail "the write load ended before the kill: make it larger"
+killed=$EPOCHREALTIME
 kill -KILL "$PID"
 wait_gone "$PID" || fail "the server survived SIGKILL"
-cb reattach --allow-local-path "$T/vols" --allow-local-path "$T/vols" fakevol
+cb local-detach fakevol
+[ $RC -eq 1 ] && grep -q "waits for a new one for 30 s: reattach it" "$T/err" ||
+	fail "local-detach of a device waiting for its server: exit $RC: $(cat "$T/err")"
+cb reattach --allow-local-path "$T/vols" fakevol
 [ $RC -eq 0 ] || fail "reattach: exit $RC: $(cat "$T/err")"
 wait "$DD" || fail "the write load failed across the reattach: $(cat "$T/dd.err")"
+note "the write load finished $(bc <<< "$EPOCHREALTIME - $killed") s after the kill"
 cmp "$T/data" "$T/mnt/data" || fail "the data written across the reattach differs"
 PID=$(jq -r .pid "$STATE")
 SERVER_PIDS+=("$PID")
@@ -78,7 +83,7 @@ fsck.ext4 -n -f "$DEV" > "$T/fsck" 2>&1 || fail "fsck after the reattach: $(cat 
 echo "ok - SIGKILL under a write load, reattach: the load finished, fsck clean, data intact"
 
 # --- refusals: a live server, another identifier, a second server
-cb reattach --allow-local-path "$T/vols" --allow-local-path "$T/vols" fakevol
+cb reattach --allow-local-path "$T/vols" fakevol
 [ $RC -eq 1 ] && grep -q "nothing to reattach" "$T/err" ||
 	fail "reattach with the server alive: exit $RC: $(cat "$T/err")"
 make_disk "$T/other" 128M
@@ -89,7 +94,7 @@ grep -q "$DEV\|nbd$(kn_index "$DEV")" "$T/err2" || fail "no clear refusal: $(cat
 kill -KILL "$PID"
 wait_gone "$PID" || fail "the server survived SIGKILL"
 jq '.nbd_identifier = "another-attachment"' "$STATE" > "$T/st" && cp "$T/st" "$STATE"
-cb reattach --allow-local-path "$T/vols" --allow-local-path "$T/vols" fakevol
+cb reattach --allow-local-path "$T/vols" fakevol
 [ $RC -eq 1 ] && grep -q "carries another attachment" "$T/err" ||
 	fail "reattach onto another identifier: exit $RC: $(cat "$T/err")"
 jq --arg id "$ATT" '.nbd_identifier = $id' "$STATE" > "$T/st" && cp "$T/st" "$STATE"

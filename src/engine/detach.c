@@ -24,6 +24,14 @@ static const char *str(const json_t *j, const char *key)
 static int stop_local(const struct cb_attachment *a, const struct cb_detach_opts *o)
 {
 	if (!serving_alive(a)) {
+		if (!o->force && device_is_nbd(a) && device_attached(a)) {
+			cb_set_error(ESRCH, "the serving process %ld of volume %s is gone (killed "
+				     "or crashed); %s waits for a new one for %u s: reattach it "
+				     "(cinder-brick reattach), or detach with force "
+				     "(local-detach --force), which fails its waiting I/O",
+				     (long)a->pid, a->volume_id, a->device, a->dead_conn_timeout);
+			return -1;
+		}
 		if (!o->force) {
 			cb_set_error(ESRCH, "the serving process %ld of volume %s is gone (killed "
 				     "or crashed), so %s is stale: detach with force "

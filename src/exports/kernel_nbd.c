@@ -51,6 +51,41 @@ static int check_params(const struct kernel_nbd_params *p)
 	return 0;
 }
 
+static int read_sysfs(int index, const char *attr, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/sys/block/nbd%d/%s", index, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		cb_set_error_errno(errno, "cannot read %s", path);
+		return -1;
+	}
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0) {
+		cb_set_error_errno(errno, "cannot read %s", path);
+		return -1;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Whether the kernel has the device configured, its server alive or not. */
+static bool connected(int index)
+{
+	char path[64];
+	bool connected;
+
+	if (nbd_netlink_status(index, &connected) == 0)
+		return connected;
+	snprintf(path, sizeof path, "/sys/block/nbd%d/pid", index);
+	return access(path, F_OK) == 0;
+}
+
 static struct kernel_nbd *kernel_nbd_new(int index, enum kernel_nbd_interface how)
 {
 	struct kernel_nbd *k = calloc(1, sizeof *k);
@@ -127,16 +162,6 @@ const char *kernel_nbd_device(const struct kernel_nbd *k)
 	return k->device;
 }
 
-int kernel_nbd_index(const struct kernel_nbd *k)
-{
-	return k->index;
-}
-
-enum kernel_nbd_interface kernel_nbd_interface_used(const struct kernel_nbd *k)
-{
-	return k->how;
-}
-
 /* The kernel lets go of a netlink device asynchronously, once its receive
  * workers are done; a new mapping before that races (EBUSY). */
 static int wait_released(const struct kernel_nbd *k)
@@ -145,7 +170,7 @@ static int wait_released(const struct kernel_nbd *k)
 	int i;
 
 	for (i = 0; i < 15000; i++) {
-		if (!kernel_nbd_connected(k->index))
+		if (!connected(k->index))
 			return 0;
 		nanosleep(&step, NULL);
 	}
@@ -197,7 +222,7 @@ int kernel_nbd_reconfigure(struct kernel_nbd *k, const struct kernel_nbd_params 
 {
 	char id[KERNEL_NBD_MAX_IDENTIFIER];
 
-	if (!kernel_nbd_connected(k->index)) {
+	if (!connected(k->index)) {
 		cb_set_error(ENODEV, "%s is no longer connected: its dead-connection "
 			     "timeout passed, or it was disconnected", k->device);
 		return -1;
@@ -253,29 +278,6 @@ bool kernel_nbd_available(char *why, size_t len)
 	return false;
 }
 
-static int read_sysfs(int index, const char *attr, char *buf, size_t len)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof path, "/sys/block/nbd%d/%s", index, attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		cb_set_error_errno(errno, "cannot read %s", path);
-		return -1;
-	}
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0) {
-		cb_set_error_errno(errno, "cannot read %s", path);
-		return -1;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 int kernel_nbd_identifier(int index, char *buf, size_t len)
 {
 	return read_sysfs(index, "backend", buf, len);
@@ -288,15 +290,4 @@ uint64_t kernel_nbd_size(int index)
 	if (read_sysfs(index, "size", buf, sizeof buf) == -1)
 		return 0;
 	return strtoull(buf, NULL, 10) * 512;
-}
-
-bool kernel_nbd_connected(int index)
-{
-	char path[64];
-	bool connected;
-
-	if (nbd_netlink_status(index, &connected) == 0)
-		return connected;
-	snprintf(path, sizeof path, "/sys/block/nbd%d/pid", index);
-	return access(path, F_OK) == 0;
 }

@@ -53,8 +53,6 @@ struct kernel_nbd;
 struct kernel_nbd *kernel_nbd_connect(const struct kernel_nbd_params *p,
 				      enum kernel_nbd_interface how);
 const char *kernel_nbd_device(const struct kernel_nbd *k);	/* /dev/nbdN */
-int kernel_nbd_index(const struct kernel_nbd *k);
-enum kernel_nbd_interface kernel_nbd_interface_used(const struct kernel_nbd *k);
 /* Writes the device's dirty pages to the server (with flush: never when
  * the server is dead, as the writes would wait for one), then disconnects
  * the device and waits until the kernel has let go of it.  -1 with EBUSY,
@@ -83,7 +81,5 @@ bool kernel_nbd_available(char *why, size_t len);
 int kernel_nbd_identifier(int index, char *buf, size_t len);
 /* The device's size in bytes as the kernel has it: 0 when not connected. */
 uint64_t kernel_nbd_size(int index);
-/* Whether the device has a live connection to a server. */
-bool kernel_nbd_connected(int index);
 
 #endif
