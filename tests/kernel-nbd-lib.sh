@@ -10,7 +10,12 @@
 if [ -z "${VMRUN_GUEST:-}" ]; then
 	command -v qemu-system-x86_64 > /dev/null 2>&1 ||
 		skip "qemu-system-x86_64 is not installed (scripts/install-deps installs it)"
-	exec "$TESTS_SRCDIR/../scripts/vm-run" --timeout "${KN_VM_TIMEOUT:-400}" -- \
+	# The guest has tmpfs of its own on /tmp and /root, where a checkout
+	# may well be: the checkout and the build are shared explicitly.
+	top=$(cd "$TESTS_SRCDIR/.." && pwd)
+	shares=(--share "$top")
+	case $PWD/ in "$top"/*) ;; *) shares+=(--share "$PWD") ;; esac
+	exec "$top/scripts/vm-run" "${shares[@]}" --timeout "${KN_VM_TIMEOUT:-400}" -- \
 		bash "$0" "$@"
 fi
 cb_init

@@ -2,7 +2,7 @@
 # local-attach and local-detach failures: usage errors (exit 2), then a
 # wrong password, an unknown volume, a backend that cannot open the
 # volume (after Cinder gave the connection: rolled back), a volume attached here already, one
-# in use elsewhere, --export nbd, and a detach with nothing to detach
+# in use elsewhere, and a detach with nothing to detach
 # (exit 1), each with a message naming the cause, and nothing left
 # behind: the volume available with no attachment, no process, loop
 # device, FUSE mount or state file.
@@ -30,10 +30,9 @@ must_fail 1 "requires authentication.*HTTP 401" local-attach --os-password wrong
 grep -q wrong-password "$T/err" && fail "the password is in the error"
 assert_clean "$VOL"
 must_fail 1 "no volume has the ID or name \"no-such-volume-$$\"" local-attach "no-such-volume-$$"
-must_fail 1 "kernel NBD export is not implemented yet" local-attach --export nbd "$NAME"
 assert_clean "$VOL"
 must_fail 1 "no attachment in Cinder and none here" local-detach "$NAME"
-echo "ok - wrong password, unknown volume, --export nbd, nothing to detach"
+echo "ok - wrong password, unknown volume, nothing to detach"
 
 # A failure once Cinder has given the connection: rolled back in both flows.
 printf '[client.cinder]\n\tkey = AQBAdwAAAAAAABAAx5vWMV3nFDuQVLvgzTGGmw==\n' > "$T/bad.keyring"
