@@ -37,6 +37,9 @@ const struct cb_backend_ops *const cb_backends[] = {
 #ifdef HAVE_RBD
 	&cb_rbd_backend,
 #endif
+#ifdef HAVE_NFS
+	&cb_nfs_backend,
+#endif
 	NULL,
 };
 

@@ -195,5 +195,6 @@ int cb_backend_io_sync(struct cb_backend *b, enum cb_io_op op, uint32_t flags,
 extern const struct cb_backend_ops *const cb_backends[];
 extern const struct cb_backend_ops cb_file_backend;
 extern const struct cb_backend_ops cb_rbd_backend;
+extern const struct cb_backend_ops cb_nfs_backend;
 
 #endif
