@@ -13,6 +13,9 @@ test can assert what the client did (a rollback, say).
 Listens on 127.0.0.1, on a free port it writes to PORTFILE once ready.
 The volume is 1d6f5a4e-3f1c-4a36-9f6e-000000000001, named "fakevol", of
 1 GiB, or of the GiB CONNINFOFILE.size holds when it exists (an extend).
+The keys CONNINFOFILE.put-omits lists (one a line), when it exists, are
+left out of the connection_info in the answer to the attachment update,
+as some Cinder drivers leave out "format" there.
 """
 import json
 import os
@@ -35,6 +38,14 @@ attachments = {}
 def connection_info():
     with open(ci_file) as f:
         return json.load(f)
+
+
+def put_omits():
+    try:
+        with open(ci_file + ".put-omits") as f:
+            return f.read().split()
+    except FileNotFoundError:
+        return []
 
 
 def attachment_view(att):
@@ -119,7 +130,10 @@ class Handler(BaseHTTPRequestHandler):
                                           driver_volume_type=ci["driver_volume_type"])
             att["status"] = "attaching"
             refresh_volume()
-            return self.reply(200, {"attachment": attachment_view(att)})
+            view = attachment_view(att)
+            view["connection_info"] = {k: v for k, v in att["connection_info"].items()
+                                       if k not in put_omits()}
+            return self.reply(200, {"attachment": view})
         if method == "POST" and rest == ["action"] and "os-complete" in (self.json_body or {}):
             att["status"] = "attached"
             refresh_volume()

@@ -5,6 +5,8 @@
 # written through NBD (nbdcopy, qemu-io) and checked against the file on
 # the server; ext4 on a loop device over the FUSE export; a qcow2 file, an
 # unknown NFS version and a missing file are refused with the reason.
+# local-attach against a fake Cinder whose attachment update leaves out
+# the format: asked of the attachment, raw served, qcow2 refused.
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 cb_init
 require_built nfs
@@ -91,3 +93,29 @@ refused vol.qcow2 "" qcow2 'format is "qcow2": only raw'
 refused vol3.img "-o vers=2" raw "only versions 3 and 4"
 refused missing.img "" raw "cannot open 127.0.0.1:$T/export/missing.img"
 echo "ok - refused: a qcow2 file, NFS version 2, a missing file"
+
+# --- local-attach of an NFS volume, against a fake Cinder whose answer to
+# the attachment update lacks "format", as some drivers' do: the engine
+# asks the attachment for it, serves a raw file, refuses a qcow2 one.
+built fuse || exit 0
+"$PY" "$TESTS_SRCDIR/fake_cinder.py" "$T/port" "$T/cinder.log" "$T/ci.json" &
+SERVER_PIDS+=("$!")
+wait_for 100 test -s "$T/port" || fail "the fake Cinder did not start"
+unset "${!OS_@}"
+export OS_AUTH_TYPE=noauth OS_PROJECT_ID=p1 OS_ENDPOINT=http://127.0.0.1:$(cat "$T/port")/v3
+echo format > "$T/ci.json.put-omits"
+nfs_ci vol.qcow2 "-o vers=4" qcow2
+! "$CINDER_BRICK" local-attach --export fuse fakevol > "$T/out" 2> "$T/err" ||
+	fail "local-attach of a qcow2 NFS volume succeeded"
+grep -q 'format is "qcow2": only raw' "$T/err" || fail "no refusal naming qcow2: $(cat "$T/err")"
+grep -q "^GET /v3/p1/attachments/" "$T/cinder.log" || fail "the attachment was not asked for its format"
+grep -q "^DELETE /v3/p1/attachments/" "$T/cinder.log" || fail "the refused attach was not rolled back"
+make_disk "$T/export/att.img" 16M random
+nfs_ci att.img "" raw
+"$CINDER_BRICK" local-attach --json --export fuse fakevol > "$T/out" 2> "$T/err" ||
+	fail "local-attach of a raw NFS volume: $(cat "$T/err")"
+SERVER_PIDS+=("$(jq -r .pid "$T/out")")
+DEV=$(jq -r .device "$T/out")
+cmp "$DEV" "$T/export/att.img" || fail "$DEV does not read as the NFS volume file"
+"$CINDER_BRICK" local-detach fakevol 2> "$T/err" || fail "local-detach: $(cat "$T/err")"
+echo "ok - local-attach of NFS volumes: format asked of the attachment, raw served, qcow2 refused"

@@ -139,6 +139,32 @@ static int take_connection_info(struct attach *t, const json_t *raw)
  * with the connector leaves a reserved attachment behind whose id the caller
  * never learns when that request fails (cinder-volume down, say).
  */
+/* An NFS volume file may be raw or qcow2, which only "format" tells; the
+ * answer to the attachment update may lack it, the attachment itself has
+ * it (GET /attachments/{id}).  Without it the backend takes the file for
+ * raw, so it is asked for rather than guessed. */
+static int complete_nfs_format(struct attach *t)
+{
+	json_t *data = json_object_get(t->ci, "data"), *att, *ci;
+	json_t *format;
+
+	if (strcmp(cb_connection_info_type(t->ci), "nfs") != 0 ||
+	    json_object_get(data, "format"))
+		return 0;
+	att = cb_cinder_attachment_get(t->c, t->a->attachment_id);
+	if (!att)
+		return -1;
+	ci = cb_connection_info_normalize(json_object_get(att, "connection_info"));
+	json_decref(att);
+	if (!ci)
+		return -1;
+	format = json_object_get(json_object_get(ci, "data"), "format");
+	if (json_is_string(format))
+		json_object_set(data, "format", format);
+	json_decref(ci);
+	return 0;
+}
+
 static int connect_v3(struct attach *t)
 {
 	bool mode_ok = cb_microversion_cmp(cb_cinder_microversion(t->c),
@@ -158,7 +184,7 @@ static int connect_v3(struct attach *t)
 		return -1;
 	ret = take_connection_info(t, json_object_get(att, "connection_info"));
 	json_decref(att);
-	return ret;
+	return ret == 0 ? complete_nfs_format(t) : -1;
 }
 
 static int connect_legacy(struct attach *t)
