@@ -77,7 +77,7 @@ if built rbd; then
 		fail "export --help does not list rbd.keyring"
 	expect_status 2 "unknown backend option 'rbd.keyrnig': rbd takes keyring" \
 		export "${CIA[@]}" "${NBD[@]}" --backend-option rbd.keyrnig=/etc/x --pidfile "$T/pid"
-	expect_status 2 "no backend is called 'rdb' \(backends: file, rbd\)" \
+	expect_status 2 "no backend is called 'rdb' \(backends: file, rbd[,)]" \
 		export "${CIA[@]}" "${NBD[@]}" --backend-option rdb.keyring=/etc/x --pidfile "$T/pid"
 	expect_status 2 "'rbd.keyring' is empty" export "${CIA[@]}" "${NBD[@]}" \
 		--rbd-keyring '' --pidfile "$T/pid"
@@ -97,8 +97,9 @@ expect_status 1 'stdin' export --connection-info - "${NBD[@]}" --pidfile "$T/pid
 expect_status 1 "$T/absent.json" export --connection-info "$T/absent.json" "${NBD[@]}" \
 	--pidfile "$T/pid"
 printf '{"driver_volume_type": "iscsi", "data": {"target_iqn": "x"}}\n' > "$T/ci-iscsi.json"
-types="local, rbd"
-built rbd || types=local
+types=local
+built rbd && types+=", rbd"
+built nfs && types+=", nfs"
 expect_status 1 "\"iscsi\" is not one cinder-brick can open \\(it can: $types\\)" \
 	export --connection-info "$T/ci-iscsi.json" "${NBD[@]}" --pidfile "$T/pid"
 printf '{"driver_volume_type": "local", "data": {}}\n' > "$T/ci-nopath.json"

@@ -22,13 +22,17 @@ fi
 ! ss -ltn | grep -q '[:.]2049 ' || skip "port 2049 is taken: another NFS server runs here"
 mkdir -m 755 "$T/export"
 # The same path for v3 (Path) and v4 (Pseudo), as a Cinder NFS share has one.
+# No Bind_addr: ganesha resolves it with AI_ADDRCONFIG, which finds no
+# address where lo is the only interface (a network namespace, a sandbox).
+# So it listens on every address, and its export admits 127.0.0.1 alone.
 cat > "$T/ganesha.conf" <<CONF
-NFS_CORE_PARAM { Bind_addr = 127.0.0.1; Protocols = 3, 4; Enable_NLM = false; Enable_RQUOTA = false; }
+NFS_CORE_PARAM { Protocols = 3, 4; Enable_NLM = false; Enable_RQUOTA = false; }
 NFSV4 { Graceless = true; }
 EXPORT {
 	Export_Id = 1; Path = $T/export; Pseudo = $T/export;
-	Access_Type = RW; Squash = No_Root_Squash; Protocols = 3, 4; Transports = TCP;
+	Access_Type = None; Squash = No_Root_Squash; Protocols = 3, 4; Transports = TCP;
 	SecType = sys; FSAL { Name = VFS; }
+	CLIENT { Clients = 127.0.0.1; Access_Type = RW; }
 }
 CONF
 ganesha.nfsd -F -L "$T/ganesha.log" -f "$T/ganesha.conf" -p "$T/ganesha.pid" &
