@@ -21,6 +21,24 @@ if ! rpcinfo -p 127.0.0.1 > /dev/null 2>&1; then
 fi
 ! ss -ltn | grep -q '[:.]2049 ' || skip "port 2049 is taken: another NFS server runs here"
 mkdir -m 755 "$T/export"
+# A filesystem of its own: ganesha finds an export's filesystem in the
+# mount table, which inside a chroot has no entry for the chroot's /tmp.
+mount -t tmpfs -o size=512m,mode=755 cb-nfs-test "$T/export" || fail "cannot mount a tmpfs"
+nfs_cleanup() {
+	local rc=$? p
+
+	for p in "${SERVER_PIDS[@]}"; do
+		is_alive "$p" && kill -TERM "$p"
+	done
+	for p in "${SERVER_PIDS[@]}"; do
+		wait_gone "$p" || kill -KILL "$p"
+	done
+	umount -l "$T/mnt" 2> /dev/null
+	umount -l "$T/export"
+	(exit $rc)
+	cb_cleanup
+}
+trap nfs_cleanup EXIT
 # The same path for v3 (Path) and v4 (Pseudo), as a Cinder NFS share has one.
 # No Bind_addr: ganesha resolves it with AI_ADDRCONFIG, which finds no
 # address where lo is the only interface (a network namespace, a sandbox).
