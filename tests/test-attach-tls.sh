@@ -46,7 +46,7 @@ grep -q "http: > POST https://127.0.0.1:[0-9]*/v3/[0-9a-f]*/attachments" "$T/err
 	fail "the attachment was not made over https: $(grep 'http: >' "$T/err")"
 ! grep 'http: > [A-Z]* ' "$T/err" | grep -v ' https://' ||
 	fail "a call went elsewhere than https"
-! grep -qF "$OS_PASSWORD" "$T/err" || fail "the password is in the debug log"
+! grep -qF -- "$OS_PASSWORD" "$T/err" || fail "the password is in the debug log"
 grep -q 'X-Auth-Token: \*\*\*' "$T/err" || fail "X-Auth-Token not masked"
 ! grep -Eq 'X-(Auth|Subject)-Token: [^*]' "$T/err" || fail "a token is in the debug log"
 dd if="$T/pattern" of="$DEV" bs=1M oflag=direct status=none || fail "cannot write $DEV"

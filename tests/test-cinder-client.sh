@@ -74,7 +74,7 @@ if command -v openstack >/dev/null; then
 	demo OS_AUTH_TYPE=token OS_TOKEN="$TOKEN" OS_PASSWORD= "$PROG" --debug auth \
 		>"$T/token.out" 2>&1 || fail "token auth: $(grep -v debug "$T/token.out")"
 	pass "token auth"
-	grep -qF "$TOKEN" "$T/token.out" && fail "the token is in the debug log"
+	grep -qF -- "$TOKEN" "$T/token.out" && fail "the token is in the debug log"
 	grep -q '"token":{"id":"\*\*\*"}' "$T/token.out" || fail "token not masked in the request"
 	grep -q 'X-Subject-Token: \*\*\*' "$T/token.out" || fail "X-Subject-Token not masked"
 	grep -q 'X-Auth-Token: \*\*\*' "$T/token.out" || fail "X-Auth-Token not masked"
@@ -92,12 +92,12 @@ if command -v openstack >/dev/null; then
 	status=$?
 	demo openstack application credential delete "$NAME" >/dev/null 2>&1
 	[ $status -eq 0 ] || fail "application credential auth: $(grep -v debug "$T/appcred.out")"
-	grep -qF "$CRED_SECRET" "$T/appcred.out" && fail "the secret is in the debug log"
+	grep -qF -- "$CRED_SECRET" "$T/appcred.out" && fail "the secret is in the debug log"
 	pass "application credential auth, secret not logged"
 else
 	echo "# no openstack CLI: token and application credential not tested"
 fi
 demo "$PROG" --debug auth >"$T/pw.out" 2>&1 || fail "debug auth: $(cat "$T/pw.out")"
-grep -qF "$PASSWORD" "$T/pw.out" && fail "the password is in the debug log"
+grep -qF -- "$PASSWORD" "$T/pw.out" && fail "the password is in the debug log"
 grep -q '"password":"\*\*\*"' "$T/pw.out" || fail "password not masked in the request"
 pass "no password in the debug log"

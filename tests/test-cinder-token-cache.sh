@@ -57,9 +57,9 @@ grep -q "token cache: stored the token in $CACHE/" "$T/err" || fail "not stored:
 E=$(entry)
 [ "$(stat -c %a:%U "$CACHE")" = 700:root ] || fail "cache dir is $(stat -c %a:%U "$CACHE")"
 [ "$(stat -c %a:%U "$E")" = 600:root ] || fail "entry is $(stat -c %a:%U "$E")"
-! grep -qF "$OS_PASSWORD" "$E" || fail "the password is in the cache"
+! grep -qF -- "$OS_PASSWORD" "$E" || fail "the password is in the cache"
 [[ $(basename "$E") =~ ^[0-9a-f]{16}\.json$ ]] || fail "entry name $(basename "$E")"
-! grep -qF "$(token_of)" "$T/err" || fail "the token is in the debug log"
+! grep -qF -- "$(token_of)" "$T/err" || fail "the token is in the debug log"
 echo "ok - cold: one token, stored in $E"
 
 # --- another user can read neither the entry nor the directory
@@ -72,7 +72,7 @@ echo "ok - not readable by uid 65534"
 
 # --- warm: the next command asks Keystone for nothing
 must local-detach --debug "$VOL"
-[ "$(posts)" = 0 ] || fail "warm detach asked Keystone: $(grep -F "$KEYSTONE_POST" "$T/err")"
+[ "$(posts)" = 0 ] || fail "warm detach asked Keystone: $(grep -F -- "$KEYSTONE_POST" "$T/err")"
 grep -q "token cache: reusing the token" "$T/err" || fail "not reused: $(cat "$T/err")"
 assert_clean "$VOL"
 echo "ok - warm: detach reused the token"

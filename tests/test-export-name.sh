@@ -33,7 +33,7 @@ for wrong in vol-7f3 vol-7f3a0 VOL-7F3A other ''; do
 	# libnbd reports the server's NBD_REP_ERR_UNKNOWN with the name.
 	want="export: $wrong"
 	[ -n "$wrong" ] || want="the default export"
-	grep -qF "$want" <<< "$out" ||
+	grep -qF -- "$want" <<< "$out" ||
 		fail "unhelpful error for name '$wrong': $out"
 	assert_alive "$SERVER_PID" "after the wrong name '$wrong'"
 done
