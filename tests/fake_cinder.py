@@ -8,10 +8,12 @@ test writes (and may rewrite between commands), as the attachments API
 sends it: flat.  Every request is appended to a log, "METHOD PATH", so a
 test can assert what the client did (a rollback, say).
 
-    fake_cinder.py PORTFILE LOGFILE CONNINFOFILE
+    fake_cinder.py PORTFILE LOGFILE CONNINFOFILE [VOLUME_ID]
 
 Listens on 127.0.0.1, on a free port it writes to PORTFILE once ready.
-The volume is 1d6f5a4e-3f1c-4a36-9f6e-000000000001, named "fakevol", of
+The volume is VOLUME_ID (1d6f5a4e-3f1c-4a36-9f6e-000000000001 unless given:
+tests that run at once on one host each give their own, since the
+attachment state here is per volume), named "fakevol", of
 1 GiB, or of the GiB CONNINFOFILE.size holds when it exists (an extend).
 The keys CONNINFOFILE.put-omits lists (one a line), when it exists, are
 left out of the connection_info in the answer to the attachment update,
@@ -25,7 +27,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PROJECT = "p1"
-VOLUME = "1d6f5a4e-3f1c-4a36-9f6e-000000000001"
+VOLUME = sys.argv[4] if len(sys.argv) > 4 else "1d6f5a4e-3f1c-4a36-9f6e-000000000001"
 PREFIX = "/v3/" + PROJECT
 
 port_file, log_file, ci_file = sys.argv[1:4]

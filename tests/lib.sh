@@ -137,6 +137,18 @@ make_disk() {
 	fi
 }
 
+# start_fake_cinder LOG CONNINFO [VOLUME_ID]: tests/fake_cinder.py on a
+# free port of 127.0.0.1, logging its requests to LOG and handing out the
+# connection_info in CONNINFO for its one volume, with the OS_* environment
+# pointed at it (noauth) and nothing else of the caller's.
+start_fake_cinder() {
+	"$PY" "$TESTS_SRCDIR/fake_cinder.py" "$T/port" "$1" "$2" ${3:+"$3"} &
+	SERVER_PIDS+=("$!")
+	wait_for 100 test -s "$T/port" || fail "the fake Cinder did not start"
+	unset "${!OS_@}"
+	export OS_AUTH_TYPE=noauth OS_PROJECT_ID=p1 OS_ENDPOINT=http://127.0.0.1:$(cat "$T/port")/v3
+}
+
 # make_ci DEVICE_PATH [JSONFILE]: connection_info for the local driver.
 make_ci() {
 	local out=${2:-$T/ci.json}

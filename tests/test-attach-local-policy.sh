@@ -18,12 +18,7 @@ CI=$T/ci.json
 STATE=/run/cinder-brick
 SECRET=sekrit-$$-password
 
-"$PY" "$TESTS_SRCDIR/fake_cinder.py" "$T/port" "$LOG" "$CI" &
-FAKE=$!
-SERVER_PIDS+=("$FAKE")
-wait_for 100 test -s "$T/port" || fail "the fake Cinder did not start"
-unset "${!OS_@}"
-export OS_AUTH_TYPE=noauth OS_PROJECT_ID=p1 OS_ENDPOINT=http://127.0.0.1:$(cat "$T/port")/v3
+start_fake_cinder "$LOG" "$CI" "$VOL"
 export OS_PASSWORD=$SECRET
 
 give() { printf '{"driver_volume_type": "local", "data": {"device_path": "%s"}}\n' "$1" > "$CI"; }

@@ -18,12 +18,8 @@ grep -q "no /dev/nbdN: the kernel has no nbd module" "$T/err" ||
 	fail "export --kernel-nbd does not say why: $(cat "$T/err")"
 echo "ok - export --kernel-nbd: $(cat "$T/err")"
 
-VOL=1d6f5a4e-3f1c-4a36-9f6e-000000000001
-"$PY" "$TESTS_SRCDIR/fake_cinder.py" "$T/port" "$T/cinder.log" "$T/ci.json" &
-SERVER_PIDS+=("$!")
-wait_for 100 test -s "$T/port" || fail "the fake Cinder did not start"
-unset "${!OS_@}"
-export OS_AUTH_TYPE=noauth OS_PROJECT_ID=p1 OS_ENDPOINT=http://127.0.0.1:$(cat "$T/port")/v3
+VOL=1d6f5a4e-3f1c-4a36-9f6e-000000000003
+start_fake_cinder "$T/cinder.log" "$T/ci.json" "$VOL"
 
 ! "$CINDER_BRICK" local-attach --export nbd --allow-local-path "$T" fakevol 2> "$T/err" ||
 	fail "local-attach --export nbd succeeded on a kernel without nbd"

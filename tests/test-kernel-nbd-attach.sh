@@ -16,11 +16,7 @@ VOL=1d6f5a4e-3f1c-4a36-9f6e-000000000001
 LOG=$T/cinder.log
 STATE=/run/cinder-brick/$VOL.json
 
-"$PY" "$TESTS_SRCDIR/fake_cinder.py" "$T/port" "$LOG" "$T/ci.json" &
-SERVER_PIDS+=("$!")
-wait_for 100 test -s "$T/port" || fail "the fake Cinder did not start"
-unset "${!OS_@}"
-export OS_AUTH_TYPE=noauth OS_PROJECT_ID=p1 OS_ENDPOINT=http://127.0.0.1:$(cat "$T/port")/v3
+start_fake_cinder "$LOG" "$T/ci.json"
 
 cb() {
 	timeout 120 "$CINDER_BRICK" "$@" > "$T/out" 2> "$T/err"

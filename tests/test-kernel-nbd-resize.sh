@@ -53,11 +53,7 @@ done
 
 # --- resize VOLUME, after Cinder's extend
 VOL=1d6f5a4e-3f1c-4a36-9f6e-000000000001
-"$PY" "$TESTS_SRCDIR/fake_cinder.py" "$T/port" "$T/cinder.log" "$T/ci.json" &
-SERVER_PIDS+=("$!")
-wait_for 100 test -s "$T/port" || fail "the fake Cinder did not start"
-unset "${!OS_@}"
-export OS_AUTH_TYPE=noauth OS_PROJECT_ID=p1 OS_ENDPOINT=http://127.0.0.1:$(cat "$T/port")/v3
+start_fake_cinder "$T/cinder.log" "$T/ci.json"
 mkdir "$T/vols"
 for export in nbd fuse; do
 	rm -f "$T/ci.json.size"

@@ -120,11 +120,7 @@ echo "ok - refused: a qcow2 file, NFS version 2, a missing file"
 # the attachment update lacks "format", as some drivers' do: the engine
 # asks the attachment for it, serves a raw file, refuses a qcow2 one.
 built fuse || exit 0
-"$PY" "$TESTS_SRCDIR/fake_cinder.py" "$T/port" "$T/cinder.log" "$T/ci.json" &
-SERVER_PIDS+=("$!")
-wait_for 100 test -s "$T/port" || fail "the fake Cinder did not start"
-unset "${!OS_@}"
-export OS_AUTH_TYPE=noauth OS_PROJECT_ID=p1 OS_ENDPOINT=http://127.0.0.1:$(cat "$T/port")/v3
+start_fake_cinder "$T/cinder.log" "$T/ci.json" 1d6f5a4e-3f1c-4a36-9f6e-000000000002
 echo format > "$T/ci.json.put-omits"
 nfs_ci vol.qcow2 "-o vers=4" qcow2
 ! "$CINDER_BRICK" local-attach --export fuse fakevol > "$T/out" 2> "$T/err" ||
