@@ -230,15 +230,36 @@ stop_server() {
 	cb_check_sanitizers || fail "sanitizer report from server $pid"
 }
 
-cb_cleanup() {
-	local rc=$? p
+# stop_all_servers: SIGTERM to every server still there, then a bounded
+# wait for each, SIGKILL for one that outstays it.
+stop_all_servers() {
+	local p
 
 	for p in "${SERVER_PIDS[@]}"; do
-		if is_alive "$p"; then
-			kill -TERM "$p" 2> /dev/null
-			wait_gone "$p" || kill -KILL "$p" 2> /dev/null
-		fi
+		is_alive "$p" && kill -TERM "$p" 2> /dev/null
 	done
+	for p in "${SERVER_PIDS[@]}"; do
+		wait_gone "$p" || kill -KILL "$p" 2> /dev/null
+	done
+}
+
+# ext4_through DEVICE IMAGE: ext4 made and a file written on DEVICE (a
+# block device over an export of IMAGE) mounted on $T/mnt, the server
+# stopped, then the file read back from IMAGE itself.
+ext4_through() {
+	mkfs.ext4 -q "$1" && mount "$1" "$T/mnt" || fail "mkfs.ext4 or mount on $1"
+	head -c 4M /dev/urandom > "$T/data"
+	cp "$T/data" "$T/mnt/data" && umount "$T/mnt" || fail "writing ext4 on $1"
+	stop_server "$SERVER_PID"
+	mount -o loop,ro "$2" "$T/mnt" && cmp "$T/data" "$T/mnt/data" ||
+		fail "the file written through $1 is not in $2"
+	umount "$T/mnt"
+}
+
+cb_cleanup() {
+	local rc=$?
+
+	stop_all_servers
 	if ! cb_check_sanitizers; then
 		echo "FAIL: sanitizer report" >&2
 		rc=1

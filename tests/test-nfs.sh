@@ -25,14 +25,9 @@ mkdir -m 755 "$T/export"
 # mount table, which inside a chroot has no entry for the chroot's /tmp.
 mount -t tmpfs -o size=512m,mode=755 cb-nfs-test "$T/export" || fail "cannot mount a tmpfs"
 nfs_cleanup() {
-	local rc=$? p
+	local rc=$?
 
-	for p in "${SERVER_PIDS[@]}"; do
-		is_alive "$p" && kill -TERM "$p"
-	done
-	for p in "${SERVER_PIDS[@]}"; do
-		wait_gone "$p" || kill -KILL "$p"
-	done
+	stop_all_servers
 	umount -l "$T/mnt" 2> /dev/null
 	umount -l "$T/export"
 	(exit $rc)
@@ -93,13 +88,7 @@ if built fuse; then
 	mkdir "$T/fuse" "$T/mnt"
 	start_server --nbd "unix:$T/fs.sock" --fuse "$T/fuse" --loop
 	DEV=$(sed -n 's/^loop: //p' "$SERVER_OUT")
-	mkfs.ext4 -q "$DEV" && mount "$DEV" "$T/mnt" || fail "mkfs.ext4 or mount on $DEV"
-	head -c 4M /dev/urandom > "$T/data"
-	cp "$T/data" "$T/mnt/data" && umount "$T/mnt" || fail "writing ext4 on $DEV"
-	stop_server "$SERVER_PID"
-	mount -o loop,ro "$T/export/fs.img" "$T/mnt" && cmp "$T/data" "$T/mnt/data" ||
-		fail "the file written through FUSE and loop is not in the NFS volume"
-	umount "$T/mnt"
+	ext4_through "$DEV" "$T/export/fs.img"
 	echo "ok - ext4 on a loop device over the FUSE export of the NFS volume"
 fi
 

@@ -40,6 +40,9 @@ const struct cb_backend_ops *const cb_backends[] = {
 #ifdef HAVE_NFS
 	&cb_nfs_backend,
 #endif
+#ifdef HAVE_ISCSI
+	&cb_iscsi_backend,
+#endif
 	NULL,
 };
 

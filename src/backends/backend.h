@@ -85,6 +85,11 @@ struct cb_backend_caps {
 struct cb_open_opts {
 	bool read_only;
 	bool direct_io;		/* bypass the host page cache where possible */
+	/* The connector's flags: use every path the connection_info lists
+	 * (iSCSI's target_portals), and with enforce, refuse to open with
+	 * fewer than two of them working. */
+	bool multipath;
+	bool enforce_multipath;
 	/* Backend-specific settings, or NULL: a JSON object of strings keyed
 	 * "<backend>.<name>", e.g. {"rbd.keyring": "/etc/ceph/x.keyring"}.
 	 * Each backend reads its own (cb_backend_option) and ignores the
@@ -196,5 +201,6 @@ extern const struct cb_backend_ops *const cb_backends[];
 extern const struct cb_backend_ops cb_file_backend;
 extern const struct cb_backend_ops cb_rbd_backend;
 extern const struct cb_backend_ops cb_nfs_backend;
+extern const struct cb_backend_ops cb_iscsi_backend;
 
 #endif

@@ -77,21 +77,20 @@ static void *run(void *arg)
 	uint64_t next_tick = now_ms() + l->src.tick_ms, counter;
 
 	while (!__atomic_load_n(&l->stopping, __ATOMIC_ACQUIRE)) {
-		struct pollfd p[2] = { { .fd = l->wake, .events = POLLIN } };
+		struct pollfd p[1 + CB_EVENT_LOOP_MAX_FDS] = { { .fd = l->wake, .events = POLLIN } };
 		uint64_t now;
-		int n = 1;
+		int n, i;
 
 		submit_queued(l);
-		p[1].fd = l->src.fd(l->src.ctx);
-		p[1].events = (short)l->src.events(l->src.ctx);
-		if (p[1].fd >= 0 && p[1].events)
-			n = 2;
+		n = l->src.poll_fds(l->src.ctx, p + 1);
 		now = now_ms();
-		poll(p, (nfds_t)n, next_tick > now ? (int)(next_tick - now) : 0);
+		poll(p, (nfds_t)n + 1, next_tick > now ? (int)(next_tick - now) : 0);
 		if (p[0].revents && read(l->wake, &counter, sizeof counter) < 0 && errno != EAGAIN)
 			abort();
-		if (n == 2 && p[1].revents)
-			l->src.service(l->src.ctx, p[1].revents);
+		for (i = 1; i <= n && !p[i].revents; i++)
+			;
+		if (i <= n)
+			l->src.service(l->src.ctx, p + 1, n);
 		if (now_ms() >= next_tick) {
 			if (l->src.tick)
 				l->src.tick(l->src.ctx);

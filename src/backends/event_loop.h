@@ -1,21 +1,29 @@
-/* One thread that drives a library whose I/O runs on a descriptor of its
- * own (libnfs; libiscsi next): it polls that descriptor for the events the
- * library asks for, services it, and ticks it periodically for its
- * timeouts and reconnects.  Such a library context is not thread-safe, so
+/* One thread that drives a library whose I/O runs on descriptors of its
+ * own (libnfs; libiscsi, one per path): it polls them for the events the
+ * library asks for, services them, and ticks the library periodically for
+ * its timeouts and reconnects.  Such a library context is not thread-safe, so
  * requests from the NBD and FUSE threads are queued (lock-free, one
  * eventfd wake-up per batch) and handed to it on this thread only.
  */
 #ifndef CB_EVENT_LOOP_H
 #define CB_EVENT_LOOP_H
 
+#include <poll.h>
+
 #include "backend.h"
+
+/* The most descriptors one source waits on at once. */
+#define CB_EVENT_LOOP_MAX_FDS 16
 
 /* What the loop drives; every callback runs on the loop's thread. */
 struct cb_event_source {
 	void *ctx;
-	int (*fd)(void *ctx);			/* -1: none for now */
-	int (*events)(void *ctx);		/* POLLIN|POLLOUT; 0: none for now */
-	void (*service)(void *ctx, int revents);
+	/* Fills p[0..n) with the descriptors to wait on now and the events
+	 * (POLLIN|POLLOUT) of each, at most CB_EVENT_LOOP_MAX_FDS; returns n. */
+	int (*poll_fds)(void *ctx, struct pollfd *p);
+	/* The same p and n, with revents set: every entry is passed, as a
+	 * library may have work to do without events. */
+	void (*service)(void *ctx, struct pollfd *p, int n);
 	void (*submit)(void *ctx, struct cb_io *io);
 	void (*tick)(void *ctx);		/* every tick_ms; may be NULL */
 	unsigned tick_ms;

@@ -26,6 +26,7 @@
 
 #include "backend.h"
 #include "event_loop.h"
+#include "inflight.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -47,9 +48,7 @@ struct nfs_volume {
 	bool read_only;
 	uint32_t read_max, write_max;	/* 0: no limit */
 	char where[512];		/* host:/path/name, for messages */
-	pthread_mutex_t lock;
-	pthread_cond_t drained;
-	unsigned inflight;
+	struct cb_inflight inflight;
 };
 
 /* "host:/path" (or "[v6addr]:/path") into host and path. */
@@ -141,10 +140,7 @@ static int mount_and_open(struct nfs_volume *v, const json_t *data)
 static void done(struct nfs_volume *v, struct cb_io *io, int err)
 {
 	io->complete(io, err);
-	pthread_mutex_lock(&v->lock);
-	if (--v->inflight == 0)
-		pthread_cond_broadcast(&v->drained);
-	pthread_mutex_unlock(&v->lock);
+	cb_inflight_done(&v->inflight);
 }
 
 /* libnfs's callbacks get the request as their private data, and the
@@ -295,21 +291,20 @@ static void loop_submit(void *ctx, struct cb_io *io)
 	}
 }
 
-static int loop_fd(void *ctx)
-{
-	return nfs_get_fd(((struct nfs_volume *)ctx)->nfs);
-}
-
-static int loop_events(void *ctx)
-{
-	return nfs_which_events(((struct nfs_volume *)ctx)->nfs);
-}
-
-static void loop_service(void *ctx, int revents)
+static int loop_poll_fds(void *ctx, struct pollfd *p)
 {
 	struct nfs_volume *v = ctx;
 
-	if (nfs_service(v->nfs, revents) < 0)
+	p->fd = nfs_get_fd(v->nfs);
+	p->events = (short)nfs_which_events(v->nfs);
+	return p->fd >= 0 && p->events;
+}
+
+static void loop_service(void *ctx, struct pollfd *p, int n)
+{
+	struct nfs_volume *v = ctx;
+
+	if (nfs_service(v->nfs, p->revents) < 0)
 		cb_log(CB_LOG_ERROR, "%s: %s", v->where, nfs_get_error(v->nfs));
 }
 
@@ -323,17 +318,12 @@ static void nfs_backend_close(void *handle)
 {
 	struct nfs_volume *v = handle;
 
-	pthread_mutex_lock(&v->lock);
-	while (v->inflight)
-		pthread_cond_wait(&v->drained, &v->lock);
-	pthread_mutex_unlock(&v->lock);
+	cb_inflight_drain(&v->inflight);
 	cb_event_loop_stop(v->loop);
 	if (v->fh)
 		nfs_close(v->nfs, v->fh);
 	if (v->nfs)
 		nfs_destroy_context(v->nfs);
-	pthread_cond_destroy(&v->drained);
-	pthread_mutex_destroy(&v->lock);
 	free(v);
 }
 
@@ -341,7 +331,7 @@ static void *nfs_backend_open(const json_t *data, const struct cb_open_opts *opt
 {
 	struct nfs_volume *v = calloc(1, sizeof *v);
 	struct cb_event_source src = {
-		.fd = loop_fd, .events = loop_events, .service = loop_service,
+		.poll_fds = loop_poll_fds, .service = loop_service,
 		.submit = loop_submit, .tick = loop_tick, .tick_ms = 100,
 	};
 
@@ -349,8 +339,7 @@ static void *nfs_backend_open(const json_t *data, const struct cb_open_opts *opt
 		cb_set_error(ENOMEM, "out of memory");
 		return NULL;
 	}
-	pthread_mutex_init(&v->lock, NULL);
-	pthread_cond_init(&v->drained, NULL);
+	cb_inflight_init(&v->inflight);
 	v->read_only = opts->read_only;
 	v->nfs = nfs_init_context();
 	if (!v->nfs) {
@@ -374,9 +363,7 @@ static void nfs_backend_submit(void *handle, struct cb_io *io)
 {
 	struct nfs_volume *v = handle;
 
-	pthread_mutex_lock(&v->lock);
-	v->inflight++;
-	pthread_mutex_unlock(&v->lock);
+	cb_inflight_start(&v->inflight);
 	cb_event_loop_submit(v->loop, io);
 }
 

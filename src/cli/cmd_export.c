@@ -27,6 +27,7 @@ struct export_opts {
 	struct cb_kernel_nbd_opts kernel;
 	bool read_only;
 	bool direct_io;
+	bool multipath, enforce_multipath;
 	const char *export_name;
 	const char *pidfile;
 	json_t *backend_options;	/* {"rbd.keyring": FILE, ...}, or NULL */
@@ -40,7 +41,7 @@ static void export_help(void)
 	       "                     [--fuse MOUNTPOINT [--loop]] [--kernel-nbd [--device /dev/nbdN]\n"
 	       "                     [--connections N] [--io-timeout S] [--dead-conn-timeout S]\n"
 	       "                     [--nbd-interface netlink|ioctl]]\n"
-	       "                     [--read-only] [--direct-io]\n"
+	       "                     [--read-only] [--direct-io] [--multipath [--enforce-multipath]]\n"
 	       "                     [--export-name NAME] [--pidfile FILE] [--rbd-keyring FILE]\n"
 	       "                     [--backend-option NAME=VALUE]... [--foreground] [--verbose]\n"
 	       "\n"
@@ -66,6 +67,9 @@ static void export_help(void)
 	       "                          kernel has it; an ioctl device ends with its server)\n"
 	       "  --read-only             refuse writes\n"
 	       "  --direct-io             open the backing file with O_DIRECT (no host page cache)\n"
+	       "  --multipath             iSCSI: log in on every path the connection_info lists\n"
+	       "                          (target_portals) and fail over between them\n"
+	       "  --enforce-multipath     iSCSI: refuse to serve unless two paths or more log in\n"
 	       "  --export-name NAME      the only NBD export name accepted (default: any)\n"
 	       "  --pidfile FILE          write the serving process's pid once ready\n"
 	       "  --rbd-keyring FILE      Ceph keyring for an rbd volume, instead of the\n"
@@ -117,7 +121,7 @@ static int parse_interface(const char *arg, struct cb_kernel_nbd_opts *o)
 static int parse_args(int argc, char **argv, struct export_opts *o)
 {
 	enum { OPT_CI = 256, OPT_NBD, OPT_FUSE, OPT_LOOP, OPT_KERNEL, OPT_DEVICE,
-	       OPT_INTERFACE, OPT_RO, OPT_DIRECT,
+	       OPT_INTERFACE, OPT_RO, OPT_DIRECT, OPT_MULTIPATH, OPT_ENFORCE_MULTIPATH,
 	       OPT_NAME, OPT_PIDFILE, OPT_KEYRING, OPT_BACKEND_OPTION, OPT_FG, OPT_VERBOSE,
 	       OPT_HELP };
 	static const struct option own[] = {
@@ -130,6 +134,8 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		{ "nbd-interface", required_argument, NULL, OPT_INTERFACE },
 		{ "read-only", no_argument, NULL, OPT_RO },
 		{ "direct-io", no_argument, NULL, OPT_DIRECT },
+		{ "multipath", no_argument, NULL, OPT_MULTIPATH },
+		{ "enforce-multipath", no_argument, NULL, OPT_ENFORCE_MULTIPATH },
 		{ "export-name", required_argument, NULL, OPT_NAME },
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "rbd-keyring", required_argument, NULL, OPT_KEYRING },
@@ -164,6 +170,8 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 			break;
 		case OPT_RO: o->read_only = true; break;
 		case OPT_DIRECT: o->direct_io = true; break;
+		case OPT_MULTIPATH: o->multipath = true; break;
+		case OPT_ENFORCE_MULTIPATH: o->enforce_multipath = true; break;
 		case OPT_NAME: o->export_name = optarg; break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
 		case OPT_KEYRING:
@@ -264,6 +272,7 @@ static struct cb_export *start(const struct export_opts *o, const json_t *ci)
 	struct cb_export_opts xo = {
 		.connection_info = ci, .backend_options = o->backend_options,
 		.read_only = o->read_only, .direct_io = o->direct_io, .nbd = o->nbd,
+		.multipath = o->multipath, .enforce_multipath = o->enforce_multipath,
 		.export_name = o->export_name, .fuse = o->fuse, .loop = o->loop,
 		.kernel_nbd = o->kernel_nbd ? &o->kernel : NULL,
 	};

@@ -88,6 +88,8 @@ static struct cb_export *start(const json_t *req)
 		.connection_info = json_object_get(req, "connection_info"),
 		.backend_options = json_object_get(req, "backend_options"),
 		.read_only = json_is_true(json_object_get(req, "read_only")),
+		.multipath = json_is_true(json_object_get(req, "multipath")),
+		.enforce_multipath = json_is_true(json_object_get(req, "enforce_multipath")),
 	};
 	struct cb_export *x;
 

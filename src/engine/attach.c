@@ -231,6 +231,8 @@ static int serve(struct attach *t)
 	struct serve_request r = {
 		.connection_info = t->ci, .backend_options = t->o->backend_options,
 		.read_only = read_only(t),
+		.multipath = t->o->connector.multipath,
+		.enforce_multipath = t->o->connector.enforce_multipath,
 	};
 
 	if (state_volume_dir(t->e, t->a->volume_id, dir, sizeof dir) == -1)

@@ -48,6 +48,9 @@ struct cb_export_opts {
 	const json_t *backend_options;
 	bool read_only;
 	bool direct_io;
+	/* Use every path the connection_info lists (iSCSI); with enforce,
+	 * refuse fewer than two working. */
+	bool multipath, enforce_multipath;
 	/* "unix:PATH" or "tcp:HOST:PORT" (HOST empty: 127.0.0.1), or NULL. */
 	const char *nbd;
 	const char *export_name;	/* the only NBD name accepted; NULL: any */

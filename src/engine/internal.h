@@ -81,6 +81,7 @@ struct serve_request {
 	const json_t *connection_info;
 	const json_t *backend_options;
 	bool read_only;
+	bool multipath, enforce_multipath;	/* the connector's */
 	const char *fuse_file;		/* a FUSE file and a loop device over it */
 	/* or /dev/nbdN, identified by nbd->identifier */
 	const struct cb_kernel_nbd_opts *nbd;

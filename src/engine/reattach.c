@@ -80,7 +80,12 @@ static int serve_again(struct cb_engine *e, struct cb_cinder *c, struct cb_attac
 		.index = device_nbd_index(a), .reattach = true, .identifier = a->nbd_identifier,
 		.io_timeout = a->io_timeout, .dead_conn_timeout = a->dead_conn_timeout,
 	};
-	struct serve_request r = { .read_only = strcmp(a->mode, "ro") == 0, .nbd = &nbd };
+	struct serve_request r = {
+		.read_only = strcmp(a->mode, "ro") == 0, .nbd = &nbd,
+		.multipath = json_is_true(json_object_get(a->connector, "multipath")),
+		.enforce_multipath = json_is_true(json_object_get(a->connector,
+								  "enforce_multipath")),
+	};
 	json_t *ci = fetch_connection_info(c, a);
 	int ret = -1;
 
