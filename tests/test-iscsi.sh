@@ -3,7 +3,7 @@
 # 127.0.0.1 with a file backing store, and connection_info shaped as
 # Cinder's LVM driver (tgtadm target helper) returns it: data read and
 # written through NBD (nbdcopy, fio verify) and checked against the file;
-# CHAP; a 4096-byte LUN served with 4096-byte blocks; ext4 on a loop
+# CHAP; a thin LUN's trim, zeroes and map; a 4096-byte LUN served with 4096-byte blocks; ext4 on a loop
 # device over the FUSE export; and the refusals, each naming the portal
 # and the cause and never the secret: a wrong CHAP password, no CHAP where
 # the target wants it, an ACL without this host's IQN, an unknown IQN.
@@ -66,6 +66,29 @@ stop_server "$SERVER_PID"
 jq ".data.target_iqn = \"$TGT_IQN-none\"" "$T/ci.json" > "$T/ci2.json" && mv "$T/ci2.json" "$T/ci.json"
 refused "an unknown IQN" "has no target of that IQN"
 echo "ok - refused, naming portal and cause, no secret printed: wrong CHAP, no CHAP, ACL, unknown IQN"
+
+# A thin LUN (tgtd's thin_provisioning): trim is UNMAP, zeroes that may be
+# a hole WRITE SAME with UNMAP, other zeroes written; the map is GET LBA
+# STATUS's, and holes are punched in the backing file.
+make_disk "$T/thin.img" 16M
+tgt_adm a --op new --mode logicalunit --tid 1 --lun 3 -b "$T/thin.img"
+tgt_adm a --op update --mode logicalunit --tid 1 --lun 3 --params thin_provisioning=1
+iscsi_ci a
+jq '.data.target_lun = 3' "$T/ci.json" > "$T/ci2.json" && mv "$T/ci2.json" "$T/ci.json"
+start_unix
+info=$(nbdinfo --json "$NBD_URI") || fail "nbdinfo"
+[ "$(jq '.exports[0] | [.can_trim, .can_zero] | all' <<< "$info")" = true ] ||
+	fail "a thin LUN is served without trim or zero: $info"
+qemu-io -f raw -c "write -P 7 0 4M" -c "discard 1M 1M" -c "write -z -u 2M 1M" \
+	-c "write -z 3M 512k" -c "read -P 0 1M 2560k" -c "read -P 7 3584k 512k" "$NBD_URI" \
+	> "$T/qio" 2>&1 || fail "qemu-io on the thin LUN: $(cat "$T/qio")"
+! grep -q "failed" "$T/qio" || fail "qemu-io on the thin LUN: $(cat "$T/qio")"
+nbdinfo --map "$NBD_URI" | awk '{print $1, $2, $3}' > "$T/map"
+printf '%s\n' "0 1048576 0" "1048576 2097152 3" "3145728 1048576 0" "4194304 12582912 3" |
+	cmp - "$T/map" > /dev/null || fail "the thin LUN's map: $(cat "$T/map")"
+[ "$(du -k "$T/thin.img" | cut -f1)" -le 2048 ] || fail "no hole punched in the backing file"
+stop_server "$SERVER_PID"
+echo "ok - a thin LUN: trim, zeroes as holes or written, the allocation map from GET LBA STATUS"
 
 # A 4096-byte LUN: served with 4096-byte blocks, so the loop device over
 # the FUSE file has them too; ext4 on it, checked in the backing file.

@@ -132,7 +132,6 @@ static int probe(struct iscsi_volume *v, struct iscsi_path *p)
 	v->can_unmap = f.cap.lbpme && f.lbp.lbpu && f.has_b0 && f.limits.max_unmap &&
 		       v->target.discard;
 	v->ws_unmap = f.cap.lbpme && f.lbp.lbpws;
-	v->can_zero = v->ws_unmap || (f.has_b0 && f.limits.max_ws_len);
 	/* A deallocated block reads as zeroes only with LBPRZ: without it
 	 * a hole says nothing of the data. */
 	v->can_extents = f.cap.lbpme && f.cap.lbprz;
@@ -217,7 +216,7 @@ static void iscsi_backend_close(void *handle)
 	iscsi_paths_close(v);
 	iscsi_io_free_all(v);
 	iscsi_target_wipe(&v->target);
-	free(v->zero_block);
+	free(v->zeroes);
 	free(v);
 }
 
@@ -237,8 +236,8 @@ static int open_volume(struct iscsi_volume *v, const json_t *data,
 	v->read_only = opts->read_only || v->target.read_only;
 	if (log_in(v, opts) || probe(v, first_up(v)))
 		return -1;
-	v->zero_block = calloc(1, v->block_size);
-	if (!v->zero_block) {
+	v->zeroes = calloc(1, ISCSI_ZEROES_SIZE);
+	if (!v->zeroes) {
 		cb_set_error(ENOMEM, "out of memory");
 		return -1;
 	}
@@ -283,7 +282,7 @@ static void iscsi_backend_get_caps(void *handle, struct cb_backend_caps *caps)
 		.can_flush = true,
 		.can_fua = true,
 		.can_trim = v->can_unmap,
-		.can_zero = v->can_zero,
+		.can_zero = true,
 		.can_extents = v->can_extents,
 		/* One LUN: every path reaches the same blocks. */
 		.multi_conn = true,

@@ -40,6 +40,9 @@ struct iscsi_path {
 
 struct iscsi_req;
 
+/* WRITE_ZEROES without a hole writes this much at a time. */
+#define ISCSI_ZEROES_SIZE (1u << 20)
+
 struct iscsi_volume {
 	struct iscsi_target target;
 	char initiator[224];
@@ -52,9 +55,9 @@ struct iscsi_volume {
 	uint32_t max_xfer;		/* bytes per READ/WRITE; 0: no limit */
 	uint32_t max_unmap;		/* blocks per UNMAP descriptor */
 	uint32_t max_ws;		/* blocks per WRITE SAME */
-	bool read_only, can_unmap, ws_unmap, can_zero, can_extents;
+	bool read_only, can_unmap, ws_unmap, can_extents;
 	unsigned io_timeout_ms;		/* how long a request waits for a path */
-	void *zero_block;		/* WRITE SAME's data */
+	void *zeroes;			/* ISCSI_ZEROES_SIZE of them, for WRITE_ZEROES */
 	/* Requests waiting for a path, oldest first, and the free ones. */
 	struct iscsi_req *wait_head, *wait_tail, *free_reqs;
 	struct iscsi_req_chunk *chunks;

@@ -153,6 +153,27 @@ static uint32_t part_length(const struct iscsi_req *r, uint32_t max_blocks)
 
 static void task_done(struct iscsi_context *ctx, int status, void *data, void *arg);
 
+/* WRITE SAME with UNMAP where a hole may do; else zeroes written from a
+ * buffer: WRITE SAME without UNMAP is what targets get wrong (tgtd fails
+ * it with a medium error), and it saves nothing on a thick LUN. */
+static struct scsi_task *zero_task(struct iscsi_req *r, struct iscsi_context *ctx, int lun,
+				   uint64_t lba)
+{
+	struct iscsi_volume *v = r->v;
+	uint32_t bs = v->block_size;
+
+	if (v->ws_unmap && (r->io->flags & CB_IO_MAY_TRIM)) {
+		r->chunk = part_length(r, v->max_ws);
+		r->iov = (struct scsi_iovec){ v->zeroes, bs };
+		return iscsi_writesame16_iov_task(ctx, lun, lba, NULL, bs, r->chunk / bs, 0, 1, 0,
+						  0, task_done, r, &r->iov, 1);
+	}
+	r->chunk = part_length(r, ISCSI_ZEROES_SIZE / bs);
+	r->iov = (struct scsi_iovec){ v->zeroes, r->chunk };
+	return iscsi_write16_iov_task(ctx, lun, lba, NULL, r->chunk, bs, 0, 0, 0, 0, 0, task_done,
+				      r, &r->iov, 1);
+}
+
 static struct scsi_task *new_task(struct iscsi_req *r, struct iscsi_context *ctx, int lun)
 {
 	struct iscsi_volume *v = r->v;
@@ -177,11 +198,7 @@ static struct scsi_task *new_task(struct iscsi_req *r, struct iscsi_context *ctx
 		r->unmap = (struct unmap_list){ lba, r->chunk / bs };
 		return iscsi_unmap_task(ctx, lun, 0, 0, &r->unmap, 1, task_done, r);
 	case CB_IO_WRITE_ZEROES:
-		r->chunk = part_length(r, v->max_ws);
-		r->iov = (struct scsi_iovec){ v->zero_block, bs };
-		return iscsi_writesame16_iov_task(ctx, lun, lba, NULL, bs, r->chunk / bs, 0,
-						  v->ws_unmap && (io->flags & CB_IO_MAY_TRIM), 0, 0,
-						  task_done, r, &r->iov, 1);
+		return zero_task(r, ctx, lun, lba);
 	case CB_IO_EXTENTS:
 		return iscsi_get_lba_status_task(ctx, lun, lba, 8 + 16 * LBA_STATUS_RUNS,
 						 task_done, r);
