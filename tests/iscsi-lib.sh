@@ -97,6 +97,9 @@ iscsi_cleanup() {
 	local rc=$?
 
 	umount -l "$T/mnt" 2> /dev/null
+	# A test that attached (local-attach) says how to undo it, while its
+	# (fake) Cinder still runs.
+	[ -z "${ISCSI_UNDO:-}" ] || $ISCSI_UNDO > /dev/null 2>&1
 	stop_all_servers
 	tgt_stop_all
 	(exit $rc)

@@ -132,6 +132,10 @@ struct cb_backend_ops {
 	 * while open (Cinder's extend of an attached volume).  0, or -1 with
 	 * the error set. */
 	int (*current_size)(void *handle, uint64_t *size);
+	/* Optional: the state of each path to the volume now, for a backend
+	 * with several (iSCSI multipath): a new JSON array of objects, or
+	 * NULL.  Callable from any thread. */
+	json_t *(*paths)(void *handle);
 	/* Waits for in-flight I/O, then releases everything. */
 	void (*close)(void *handle);
 };
@@ -179,6 +183,11 @@ static inline int cb_backend_read_fd(struct cb_backend *b, uint64_t offset, uint
 static inline int cb_backend_write_fd(struct cb_backend *b, uint64_t offset, uint32_t length)
 {
 	return b->ops->write_fd ? b->ops->write_fd(b->handle, offset, length) : -1;
+}
+
+static inline json_t *cb_backend_paths(struct cb_backend *b)
+{
+	return b->ops->paths ? b->ops->paths(b->handle) : NULL;
 }
 
 static inline uint64_t cb_backend_size(const struct cb_backend *b)

@@ -217,6 +217,7 @@ static void iscsi_backend_close(void *handle)
 	iscsi_io_free_all(v);
 	iscsi_target_wipe(&v->target);
 	free(v->zeroes);
+	pthread_mutex_destroy(&v->shown_lock);
 	free(v);
 }
 
@@ -254,6 +255,7 @@ static void *iscsi_backend_open(const json_t *data, const struct cb_open_opts *o
 		return NULL;
 	}
 	cb_inflight_init(&v->inflight);
+	pthread_mutex_init(&v->shown_lock, NULL);
 	if (open_volume(v, data, opts) == 0)
 		return v;
 	iscsi_backend_close(v);
@@ -289,6 +291,11 @@ static void iscsi_backend_get_caps(void *handle, struct cb_backend_caps *caps)
 	};
 }
 
+static json_t *iscsi_backend_paths(void *handle)
+{
+	return iscsi_paths_json(handle);
+}
+
 static const char *const iscsi_volume_types[] = { "iscsi", NULL };
 
 static const struct cb_backend_option iscsi_options[] = {
@@ -304,5 +311,6 @@ const struct cb_backend_ops cb_iscsi_backend = {
 	.open = iscsi_backend_open,
 	.get_caps = iscsi_backend_get_caps,
 	.submit = iscsi_backend_submit,
+	.paths = iscsi_backend_paths,
 	.close = iscsi_backend_close,
 };

@@ -7,6 +7,8 @@
 #define CB_BACKENDS_ISCSI_INTERNAL_H
 
 #include <poll.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -64,6 +66,14 @@ struct iscsi_volume {
 	unsigned next_path;		/* round robin among equals */
 	struct iscsi_path *polled[CB_EVENT_LOOP_MAX_FDS];	/* whose pollfd is which */
 	struct cb_inflight inflight;	/* submitted, not yet completed */
+	/* What the paths' states were at their last change, for readers on
+	 * other threads (iscsi_paths_json). */
+	pthread_mutex_t shown_lock;
+	struct iscsi_path_view {
+		bool up;
+		time_t since;		/* when it went up or down: wall clock */
+		char error[512];
+	} shown[ISCSI_MAX_PATHS];
 };
 
 /* iscsi_path.c */
@@ -86,7 +96,8 @@ void iscsi_paths_service(struct iscsi_volume *v, struct pollfd *p, struct iscsi_
 unsigned iscsi_paths_up(const struct iscsi_volume *v);
 /* Logs out of and frees every path's session. */
 void iscsi_paths_close(struct iscsi_volume *v);
-const char *iscsi_path_state_name(enum iscsi_path_state s);
+/* The paths as cb_backend_ops.paths reports them. */
+json_t *iscsi_paths_json(struct iscsi_volume *v);
 
 /* iscsi_io.c */
 /* On the loop thread: a new request from cb_backend_submit. */

@@ -40,20 +40,45 @@ uint64_t iscsi_now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
-const char *iscsi_path_state_name(enum iscsi_path_state s)
-{
-	static const char *const names[] = {
-		[PATH_DOWN] = "down", [PATH_CONNECTING] = "connecting",
-		[PATH_UP] = "up", [PATH_FAILED] = "down",
-	};
-
-	return names[s];
-}
 
 static void set_state(struct iscsi_path *p, enum iscsi_path_state s)
 {
+	struct iscsi_volume *v = p->v;
+	struct iscsi_path_view *shown = &v->shown[p - v->paths];
+
 	p->state = s;
 	p->since_ms = iscsi_now_ms();
+	pthread_mutex_lock(&v->shown_lock);
+	/* For people, a path is up or down: logging in again is down. */
+	if (shown->up != (s == PATH_UP) || !shown->since) {
+		shown->up = s == PATH_UP;
+		shown->since = time(NULL);
+	}
+	memcpy(shown->error, p->error, sizeof shown->error);
+	pthread_mutex_unlock(&v->shown_lock);
+}
+
+json_t *iscsi_paths_json(struct iscsi_volume *v)
+{
+	json_t *all = json_array();
+	unsigned i;
+
+	pthread_mutex_lock(&v->shown_lock);
+	for (i = 0; all && i < v->n_paths; i++) {
+		const struct iscsi_path_view *s = &v->shown[i];
+		const struct iscsi_path_address *a = &v->target.paths[i];
+		json_t *p = json_pack("{s:s, s:s, s:i, s:s, s:I, s:s*}", "portal", a->portal,
+				      "iqn", a->iqn, "lun", a->lun, "state", s->up ? "up" : "down",
+				      "since", (json_int_t)s->since,
+				      "error", s->up ? NULL : s->error);
+
+		if (!p || json_array_append_new(all, p)) {
+			json_decref(all);
+			all = NULL;
+		}
+	}
+	pthread_mutex_unlock(&v->shown_lock);
+	return all;
 }
 
 static struct iscsi_context *new_context(const struct iscsi_path *p)

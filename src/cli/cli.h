@@ -52,7 +52,9 @@ void cli_block_stop_signals(sigset_t *set);
  * being served (and says so) until the next.  Then stops x; returns the
  * exit status.  SIGUSR1 meanwhile grows the export to the volume's new
  * size. */
-int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs);
+/* paths_file: where to keep the state of the volume's paths, refreshed
+ * every second (cb_export_publish_paths); NULL for nowhere. */
+int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs, const char *paths_file);
 
 /* Option tables.  getopt values from CLI_OPT_OS on are the OpenStack
  * options' (os_opts.c); the connector's are CLI_OPT_CONNECTOR...; commands

@@ -305,7 +305,7 @@ static int serve(const struct export_opts *o, const json_t *ci)
 	}
 	print_endpoints(x);
 	cli_daemon_ready();
-	status = cli_serve_until_stopped(x, &sigs);
+	status = cli_serve_until_stopped(x, &sigs, NULL);
 	if (o->pidfile)
 		unlink(o->pidfile);
 	return status;

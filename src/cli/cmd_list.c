@@ -23,7 +23,9 @@ static void help(void)
 	       "timeout, or local-detach --force cleans up) or \"no-device\".\n"
 	       "\n"
 	       "  --json  print a JSON array of the saved states, each with \"alive\",\n"
-	       "          \"device_present\" and \"health\"\n"
+	       "          \"device_present\" and \"health\", and for an iSCSI volume\n"
+	       "          \"paths\": each path's portal, state (up or down), since when\n"
+	       "          (seconds since the epoch) and, when down, the last error\n"
 	       "Exit status: 0 success, 1 failure, 2 bad usage.\n", program_name);
 }
 
@@ -52,6 +54,7 @@ static int print_json(const struct cb_attachment *atts,
 					json_boolean(health[i].device_present)) ||
 		    json_object_set_new(st, "health",
 					json_string(cb_attachment_health_text(&health[i]))) ||
+		    (health[i].paths && json_object_set(st, "paths", health[i].paths)) ||
 		    json_array_append_new(all, st)) {
 			json_decref(all);
 			all = NULL;

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 
 #include "cli.h"
 #include "engine/export.h"
@@ -37,13 +38,29 @@ static void grow(struct cb_export *x)
 
 /* A block device still in use (a mounted filesystem) cannot go away
  * without failing that filesystem's I/O: it keeps being served. */
-int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs)
+/* The next signal; with a paths file, it is refreshed meanwhile. */
+static int next_signal(struct cb_export *x, const sigset_t *sigs, const char *paths_file,
+		       json_t **paths)
 {
+	const struct timespec second = { .tv_sec = 1 };
 	int sig;
 
 	for (;;) {
-		while (sigwait(sigs, &sig) != 0)
-			;
+		if (paths_file)
+			cb_export_publish_paths(x, paths_file, paths);
+		sig = paths_file ? sigtimedwait(sigs, NULL, &second) : sigwaitinfo(sigs, NULL);
+		if (sig > 0)
+			return sig;
+	}
+}
+
+int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs, const char *paths_file)
+{
+	json_t *paths = NULL;
+	int sig;
+
+	for (;;) {
+		sig = next_signal(x, sigs, paths_file, &paths);
 		if (sig == SIGUSR1) {
 			grow(x);
 			continue;
@@ -52,6 +69,7 @@ int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs)
 			break;
 		cli_error("%s; still serving %s", cb_get_error(), cb_export_device(x));
 	}
+	json_decref(paths);
 	if (cb_export_stop(x) == -1) {
 		cli_error("%s", cb_get_error());
 		return EXIT_FAILURE_RUNTIME;

@@ -12,6 +12,8 @@
  */
 #include <config.h>
 
+#include <limits.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +119,8 @@ int main(int argc, char **argv)
 {
 	struct cb_export *x;
 	sigset_t sigs;
+	const char *paths_file;
+	char paths[PATH_MAX];
 	json_t *req;
 
 	if (argc != 2) {
@@ -140,6 +144,8 @@ int main(int argc, char **argv)
 	cli_daemon_fork();
 	cli_block_stop_signals(&sigs);
 	x = start(req);
+	paths_file = json_string_value(json_object_get(req, "paths_file"));
+	snprintf(paths, sizeof paths, "%s", paths_file ? paths_file : "");
 	json_decref(req);
 	if (!x) {
 		answer_error();
@@ -147,5 +153,5 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE_RUNTIME;
 	}
 	cli_daemon_ready();
-	return cli_serve_until_stopped(x, &sigs);
+	return cli_serve_until_stopped(x, &sigs, paths[0] ? paths : NULL);
 }

@@ -222,7 +222,7 @@ static int nbd_identify(struct attach *t)
 
 static int serve(struct attach *t)
 {
-	char dir[PATH_MAX], disk[PATH_MAX];
+	char dir[PATH_MAX], disk[PATH_MAX], paths[PATH_MAX];
 	struct cb_kernel_nbd_opts nbd = {
 		.index = -1, .connections = t->o->connections, .io_timeout = t->a->io_timeout,
 		.dead_conn_timeout = t->a->dead_conn_timeout,
@@ -235,8 +235,10 @@ static int serve(struct attach *t)
 		.enforce_multipath = t->o->connector.enforce_multipath,
 	};
 
-	if (state_volume_dir(t->e, t->a->volume_id, dir, sizeof dir) == -1)
+	if (state_volume_dir(t->e, t->a->volume_id, dir, sizeof dir) == -1 ||
+	    state_paths_path(t->e, t->a->volume_id, paths, sizeof paths) == -1)
 		return -1;
+	r.paths_file = paths;
 	t->have_dir = true;
 	if (device_is_nbd(t->a)) {
 		if (nbd_identify(t) == -1)

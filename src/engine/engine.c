@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,10 +106,15 @@ struct cb_cinder *engine_cinder_open(struct cb_engine *e, const struct cb_os_con
 	return c;
 }
 
-static void check_health(const struct cb_attachment *a, struct cb_attachment_health *h)
+static void check_health(const struct cb_engine *e, const struct cb_attachment *a,
+			 struct cb_attachment_health *h)
 {
+	char paths[PATH_MAX];
+
 	h->alive = serving_alive(a);
 	h->device_present = device_attached(a);
+	if (h->alive && state_paths_path(e, a->volume_id, paths, sizeof paths) == 0)
+		h->paths = json_load_file(paths, 0, NULL);
 }
 
 int cb_engine_list(struct cb_engine *e, struct cb_attachment **atts,
@@ -123,15 +129,18 @@ int cb_engine_list(struct cb_engine *e, struct cb_attachment **atts,
 		return -1;
 	}
 	for (size_t i = 0; i < *n; i++)
-		check_health(&(*atts)[i], &(*health)[i]);
+		check_health(e, &(*atts)[i], &(*health)[i]);
 	return 0;
 }
 
 void cb_engine_list_free(struct cb_attachment *atts, struct cb_attachment_health *health,
 			 size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		cb_attachment_clear(&atts[i]);
+		if (health)
+			json_decref(health[i].paths);
+	}
 	free(atts);
 	free(health);
 }

@@ -87,6 +87,9 @@ struct cb_attachment {
 struct cb_attachment_health {
 	bool alive;			/* the serving process runs */
 	bool device_present;		/* the block device exists */
+	/* Each path's state as the serving process last said (iSCSI
+	 * multipath), or NULL. */
+	json_t *paths;
 };
 
 void cb_attachment_clear(struct cb_attachment *a);

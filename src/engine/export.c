@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "exports/kernel_nbd.h"
 #include "exports/loop.h"
 #include "lib/error.h"
+#include "lib/log.h"
 #include "nbdserver/server.h"
 
 struct cb_export {
@@ -28,6 +30,25 @@ struct cb_export {
 	char nbd_uri[512];
 	char device[64];
 };
+
+void cb_export_publish_paths(const struct cb_export *x, const char *file, json_t **last)
+{
+	json_t *now = cb_backend_paths(x->backend);
+	char tmp[PATH_MAX];
+
+	if (!now || (*last && json_equal(now, *last))) {
+		json_decref(now);
+		return;
+	}
+	if (snprintf(tmp, sizeof tmp, "%s.new", file) >= (int)sizeof tmp ||
+	    json_dump_file(now, tmp, JSON_COMPACT) == -1 || rename(tmp, file) == -1) {
+		cb_log(CB_LOG_WARNING, "cannot write %s: %s", file, strerror(errno));
+		json_decref(now);
+		return;
+	}
+	json_decref(*last);
+	*last = now;
+}
 
 bool cb_export_nbd_endpoint_valid(const char *s)
 {

@@ -78,6 +78,11 @@ bool cb_export_device_is_nbd(const struct cb_export *x);
  * size now served; -1 with the error set (EINVAL when the volume shrank:
  * refused, nothing changed). */
 int cb_export_grow(struct cb_export *x, uint64_t *size);
+/* Writes the backend's paths (cb_backend_paths: iSCSI multipath) as JSON
+ * to file, atomically, when they differ from *last (the caller keeps it,
+ * NULL at first); nothing for a backend without paths.  For whoever
+ * reports on the export from another process (list). */
+void cb_export_publish_paths(const struct cb_export *x, const char *file, json_t **last);
 /* Lets go of the block device, the step that can be refused: -1 with
  * EBUSY, the device still served, while it is mounted or held open. */
 int cb_export_release_device(struct cb_export *x);

@@ -41,6 +41,10 @@ int state_volume_dir(const struct cb_engine *e, const char *volume_id, char *buf
 /* The FUSE file of a volume: <state_dir>/<volume_id>/disk. */
 int state_disk_path(const struct cb_engine *e, const char *volume_id, char *buf,
 		    size_t len);
+/* What the serving helper says of the volume's paths (iSCSI multipath):
+ * <state_dir>/<volume_id>/paths.json. */
+int state_paths_path(const struct cb_engine *e, const char *volume_id, char *buf,
+		     size_t len);
 /* 0, or -1 with ENOENT when nothing is recorded, or another error. */
 int state_load(const struct cb_engine *e, const char *volume_id, struct cb_attachment *a);
 int state_save(const struct cb_engine *e, const struct cb_attachment *a);
@@ -82,6 +86,7 @@ struct serve_request {
 	const json_t *backend_options;
 	bool read_only;
 	bool multipath, enforce_multipath;	/* the connector's */
+	const char *paths_file;		/* where the helper keeps its paths' state */
 	const char *fuse_file;		/* a FUSE file and a loop device over it */
 	/* or /dev/nbdN, identified by nbd->identifier */
 	const struct cb_kernel_nbd_opts *nbd;

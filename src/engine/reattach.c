@@ -86,9 +86,12 @@ static int serve_again(struct cb_engine *e, struct cb_cinder *c, struct cb_attac
 		.enforce_multipath = json_is_true(json_object_get(a->connector,
 								  "enforce_multipath")),
 	};
+	char paths[PATH_MAX];
 	json_t *ci = fetch_connection_info(c, a);
 	int ret = -1;
 
+	if (state_paths_path(e, a->volume_id, paths, sizeof paths) == 0)
+		r.paths_file = paths;
 	if (ci && cb_connection_info_backend(ci) && local_policy_check(e, ci) == 0) {
 		r.connection_info = ci;
 		ret = serving_start(e, &r, a);

@@ -118,11 +118,12 @@ static json_t *nbd_request(const struct cb_kernel_nbd_opts *o)
 
 static int send_request(int sock, const struct serve_request *r)
 {
-	json_t *req = json_pack("{s:O, s:O*, s:b, s:b, s:b, s:s*, s:o*}",
+	json_t *req = json_pack("{s:O, s:O*, s:b, s:b, s:b, s:s*, s:s*, s:o*}",
 				"connection_info", r->connection_info,
 				"backend_options", r->backend_options,
 				"read_only", r->read_only, "multipath", r->multipath,
-				"enforce_multipath", r->enforce_multipath, "fuse", r->fuse_file,
+				"enforce_multipath", r->enforce_multipath,
+				"paths_file", r->paths_file, "fuse", r->fuse_file,
 				"nbd", r->nbd ? nbd_request(r->nbd) : NULL);
 	char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	size_t len = text ? strlen(text) : 0, done = 0;

@@ -19,6 +19,7 @@
 
 #define SUFFIX ".json"
 #define DISK_NAME "disk"
+#define PATHS_NAME "paths.json"
 
 static int ensure_dir(const char *path)
 {
@@ -120,6 +121,12 @@ int state_save(const struct cb_engine *e, const struct cb_attachment *a)
 	return ret;
 }
 
+int state_paths_path(const struct cb_engine *e, const char *volume_id, char *buf,
+		     size_t len)
+{
+	return path_of(e, volume_id, "/" PATHS_NAME, buf, len);
+}
+
 void state_remove(const struct cb_engine *e, const char *volume_id)
 {
 	char path[PATH_MAX], file[PATH_MAX];
@@ -127,6 +134,8 @@ void state_remove(const struct cb_engine *e, const char *volume_id)
 	if (path_of(e, volume_id, "", path, sizeof path) == -1)
 		return;
 	if (state_disk_path(e, volume_id, file, sizeof file) == 0)
+		unlink(file);
+	if (state_paths_path(e, volume_id, file, sizeof file) == 0)
 		unlink(file);
 	rmdir(path);
 	if (path_of(e, volume_id, SUFFIX, file, sizeof file) == 0)
