@@ -5,7 +5,8 @@
 # the path back and used again, --enforce-multipath refused on one path;
 # on one path, the whole target away for 10 s and back (the same), and
 # away past the I/O timeout (EIO within the bound, no hang, and I/O works
-# again once the target is back).
+# again once the target is back); ext4 over FUSE + loop across a target
+# restart (the write with fsync succeeds, the data and fsck are clean).
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 cb_init
 . "$TESTS_SRCDIR/iscsi-lib.sh"
@@ -71,6 +72,29 @@ cmp <(qemu-io -f raw -c "read -v 0 512" "$NBD_URI" | head -1) \
 	fail "the LUN and its file differ after the outage"
 echo "ok - one path: the target away for 10 s and back, a fio verify run unharmed"
 stop_server "$SERVER_PID"
+
+# --- a filesystem over FUSE + loop does not see a target restart.
+if built fuse; then
+	mkdir -p "$T/fuse" "$T/mnt"
+	start_fg --fuse "$T/fuse" --loop --backend-option iscsi.io_timeout=30
+	DEV=$(sed -n 's/^loop: //p' "$SERVER_OUT")
+	mkfs.ext4 -q "$DEV" && mount "$DEV" "$T/mnt" || fail "mkfs.ext4 or mount on $DEV"
+	head -c 16M /dev/urandom > "$T/data"
+	dd if="$T/data" of="$T/mnt/data" bs=64k conv=fsync status=none &
+	dd_pid=$!
+	tgt_kill a
+	is_alive "$dd_pid" || note "the copy ended before the target went away"
+	sleep 3	# the outage, not a wait for readiness
+	tgt_restart a
+	wait "$dd_pid" || fail "a write with fsync failed across the target restart"
+	sync -f "$T/mnt/data" || fail "syncfs failed after the restart"
+	echo 3 > /proc/sys/vm/drop_caches
+	cmp "$T/data" "$T/mnt/data" || fail "the file differs after the target restart"
+	umount "$T/mnt" || fail "umount"
+	fsck.ext4 -n "$DEV" > "$T/fsck" 2>&1 || fail "fsck after the restart: $(cat "$T/fsck")"
+	stop_server "$SERVER_PID"
+	echo "ok - ext4 over FUSE + loop: a target restart under a write with fsync goes unseen"
+fi
 
 # --- past the I/O timeout: EIO, not a hang; then served again.
 start_fg --backend-option iscsi.io_timeout=3
