@@ -281,7 +281,9 @@ void iscsi_io_submit(struct iscsi_volume *v, struct cb_io *io)
 	uint32_t mask = v->block_size - 1;
 	struct iscsi_req *r;
 
-	if ((io->offset | io->length) & mask && io->op != CB_IO_FLUSH) {
+	/* A block status may start and end anywhere: it is asked of the
+	 * block holding its start, and reported from its offset on. */
+	if ((io->offset | io->length) & mask && io->op != CB_IO_FLUSH && io->op != CB_IO_EXTENTS) {
 		cb_log(CB_LOG_ERROR, "iSCSI: a request at %llu of %u bytes is not aligned to the "
 		       "LUN's %u-byte blocks", (unsigned long long)io->offset, io->length,
 		       v->block_size);
