@@ -58,9 +58,12 @@ wait_status() {
 	fail "volume $1 is $s, not $2, after 60 s"
 }
 
-# new_volume NAME: creates a 1 GiB volume, waits for it; sets VOL.
+# new_volume NAME [TYPE]: creates a 1 GiB volume (of the default type, or of
+# TYPE), waits for it; sets VOL.
 new_volume() {
-	VOL=$(api POST /volumes "{\"volume\": {\"size\": 1, \"name\": \"$1\"}}" | jq -r .volume.id)
+	local type=${2:+", \"volume_type\": \"$2\""}
+
+	VOL=$(api POST /volumes "{\"volume\": {\"size\": 1, \"name\": \"$1\"$type}}" | jq -r .volume.id)
 	[ -n "$VOL" ] && [ "$VOL" != null ] || fail "cannot create volume $1"
 	VOLUMES+=("$VOL")
 	wait_status "$VOL" available

@@ -1,58 +1,43 @@
-"""Waits until the Cinder API lists cinder-volume as up with a fresh heartbeat.
+"""Waits until the Cinder API lists each cinder-volume backend as up with a
+fresh heartbeat.
 
 usage: wait-cinder.py SINCE TIMEOUT
   SINCE    UTC time (YYYY-MM-DDTHH:MM:SS) when cinder-volume was last started
   TIMEOUT  seconds
+LAB_CINDER_VOLUME_HOSTS names the backends (host@backend, comma-separated).
 
 "up" alone is not enough right after a restart: the API computes it from the
 last heartbeat in the database, which may still be the previous process's
 (service_down_time is 30 s).  So the heartbeat must also be newer than SINCE.
-Standard library only, so that it starts in milliseconds.
 """
 
-import json
 import os
 import sys
 import time
 import urllib.error
-import urllib.request
 
-KS_URL = os.environ['LAB_KEYSTONE_URL']
-BACKEND_HOST = os.environ['LAB_CINDER_VOLUME_HOST']
+from lab_api import admin_token, request
 
-
-def request(url, body=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, headers=headers or {})
-    req.add_header('Content-Type', 'application/json')
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return resp.headers, json.load(resp)
+BACKEND_HOSTS = os.environ['LAB_CINDER_VOLUME_HOSTS'].split(',')
 
 
-def admin_token():
-    """Returns (token, volume endpoint URL) for the admin project."""
-    body = {'auth': {
-        'identity': {'methods': ['password'], 'password': {'user': {
-            'name': 'admin', 'domain': {'id': 'default'},
-            'password': os.environ['LAB_ADMIN_PASS']}}},
-        'scope': {'project': {'name': 'admin',
-                              'domain': {'id': 'default'}}}}}
-    headers, reply = request(KS_URL + '/auth/tokens', body)
-    for entry in reply['token']['catalog']:
-        if entry['type'] == 'block-storage':
-            for ep in entry['endpoints']:
-                if ep['interface'] == 'public':
-                    return headers['X-Subject-Token'], ep['url']
-    raise RuntimeError('no block-storage endpoint in the catalog')
-
-
-def volume_service(token, url):
+def volume_services(token, url):
+    """{host: service} of the backends asked for that have registered."""
     _, reply = request(url + '/os-services?binary=cinder-volume',
                        headers={'X-Auth-Token': token})
-    for svc in reply['services']:
-        if svc['host'] == BACKEND_HOST:
-            return svc
-    return None
+    return {svc['host']: svc for svc in reply['services']
+            if svc['host'] in BACKEND_HOSTS}
+
+
+def state(host, svc, since):
+    """(is it up since SINCE, what to say of it)."""
+    if svc is None:
+        return False, f'{host} not registered yet'
+    # updated_at is naive UTC: "2026-11-24T16:14:28.000000"
+    fresh = (svc['updated_at'] or '')[:19] > since
+    return (svc['state'] == 'up' and fresh,
+            f"{host} state={svc['state']} status={svc['status']} "
+            f"updated_at={svc['updated_at']}")
 
 
 def main():
@@ -64,17 +49,12 @@ def main():
         try:
             if token is None:
                 token, url = admin_token()
-            svc = volume_service(token, url)
-            if svc is None:
-                last = f'{BACKEND_HOST} not registered yet'
-            else:
-                # updated_at is naive UTC: "2026-11-24T16:14:28.000000"
-                fresh = (svc['updated_at'] or '')[:19] > since
-                last = (f"{svc['host']} state={svc['state']} "
-                        f"status={svc['status']} updated_at={svc['updated_at']}")
-                if svc['state'] == 'up' and fresh:
-                    print(last)
-                    return 0
+            services = volume_services(token, url)
+            states = [state(h, services.get(h), since) for h in BACKEND_HOSTS]
+            last = '; '.join(said for _, said in states)
+            if all(up for up, _ in states):
+                print(last)
+                return 0
         except (OSError, urllib.error.URLError, KeyError, ValueError) as e:
             last = f'{type(e).__name__}: {e}'
         time.sleep(0.5)

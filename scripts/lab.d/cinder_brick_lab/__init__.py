@@ -1,0 +1,1 @@
+"""Lab-only Cinder code that scripts/lab puts on cinder-volume's PYTHONPATH."""
