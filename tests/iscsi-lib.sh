@@ -19,15 +19,23 @@ INITIATOR=$("$CINDER_BRICK" get-connector --json | jq -r .initiator)
 
 # tgt_start NAME [BSOPTS...]: a tgtd on a free port of 127.0.0.1 with one
 # target of LUN 1 over $T/lun.img; its portal is in TGT_PORTAL[NAME].  The
-# control port is a number of ours, unique per test run.
+# control port (a number naming a Unix socket; tgtd takes up to 32767) is
+# one no tgtd answers on, never the lab's (3260): a test's tgtadm calls
+# must not reach another tgtd.
 declare -A TGT_PORTAL TGT_PORT TGT_CTL TGT_PID TGT_ARGS
-TGT_NEXT_CTL=$((1000 + $$ % 30000))
+TGT_NEXT_CTL=$((4000 + $$ % 20000))
+tgt_free_ctl() {
+	while tgtadm -C "$TGT_NEXT_CTL" --op show --mode sys > /dev/null 2>&1; do
+		TGT_NEXT_CTL=$((TGT_NEXT_CTL + 1))
+	done
+	echo "$TGT_NEXT_CTL"	# taken once its tgtd answers, before the next call
+}
 tgt_start() {
 	local name=$1 port ctl
 
 	shift
 	port=${TGT_PORT[$name]:-$(free_port)}
-	ctl=${TGT_CTL[$name]:-$((TGT_NEXT_CTL++))}
+	ctl=${TGT_CTL[$name]:-$(tgt_free_ctl)}
 	TGT_PORT[$name]=$port
 	TGT_CTL[$name]=$ctl
 	TGT_ARGS[$name]="$*"
