@@ -72,21 +72,13 @@ iscsi_stop_target() {
 iscsi_url() { echo "iscsi://$iscsi_portal/$iscsi_iqn/1"; }
 
 start_cinder_brick_iscsi() {
-	local sock=$work/cb-iscsi.sock logf=$logs/iscsi-cinder-brick.log
-	"$binary" export --connection-info "$work/iscsi-ci.json" --nbd "unix:$sock" \
-		--foreground >"$logf" 2>&1 &
-	register_server cinder-brick $!
-	wait_nbd_ready cinder-brick $! "$sock" "$(nbd_uri "$sock")" "$logf"
-	uri[cinder-brick]=$(nbd_uri "$sock")
+	serve_nbd cinder-brick iscsi "$binary" export --connection-info "$work/iscsi-ci.json" \
+		--nbd unix:SOCK --foreground
 }
 
 start_qemu_nbd_iscsi() {
-	local sock=$work/qemu-nbd-iscsi.sock logf=$logs/iscsi-qemu-nbd.log
-	qemu-nbd --persistent --shared=8 --format=raw --cache=none --socket="$sock" \
-		"$(iscsi_url)" >"$logf" 2>&1 &
-	register_server qemu-nbd $!
-	wait_nbd_ready qemu-nbd $! "$sock" "$(nbd_uri "$sock")" "$logf"
-	uri[qemu-nbd]=$(nbd_uri "$sock")
+	serve_nbd qemu-nbd iscsi qemu-nbd --persistent --shared=8 --format=raw --cache=none \
+		--socket=SOCK "$(iscsi_url)"
 }
 
 run_iscsi_matrix() {

@@ -87,21 +87,13 @@ nfs_stop_server() {
 nfs_url() { echo "nfs://127.0.0.1$nfs_export/volume.img"; }
 
 start_cinder_brick_nfs() {
-	local sock=$work/cb-nfs.sock logf=$logs/nfs-cinder-brick.log
-	"$binary" export --connection-info "$work/nfs-ci.json" --nbd "unix:$sock" \
-		--foreground >"$logf" 2>&1 &
-	register_server cinder-brick $!
-	wait_nbd_ready cinder-brick $! "$sock" "$(nbd_uri "$sock")" "$logf"
-	uri[cinder-brick]=$(nbd_uri "$sock")
+	serve_nbd cinder-brick nfs "$binary" export --connection-info "$work/nfs-ci.json" \
+		--nbd unix:SOCK --foreground
 }
 
 start_qemu_nbd_nfs() {
-	local sock=$work/qemu-nbd-nfs.sock logf=$logs/nfs-qemu-nbd.log
-	qemu-nbd --persistent --shared=8 --format=raw --cache=writeback --socket="$sock" \
-		"$(nfs_url)" >"$logf" 2>&1 &
-	register_server qemu-nbd $!
-	wait_nbd_ready qemu-nbd $! "$sock" "$(nbd_uri "$sock")" "$logf"
-	uri[qemu-nbd]=$(nbd_uri "$sock")
+	serve_nbd qemu-nbd nfs qemu-nbd --persistent --shared=8 --format=raw --cache=writeback \
+		--socket=SOCK "$(nfs_url)"
 }
 
 run_nfs_matrix() {

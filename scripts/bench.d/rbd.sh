@@ -82,24 +82,15 @@ rbd_remove_image() {
 }
 
 start_cinder_brick_rbd() {
-	local sock=$work/cb-rbd.sock logf=$logs/rbd-cinder-brick.log
-	"$binary" export --connection-info "$work/rbd-ci.json" --rbd-keyring "$rbd_keyring" \
-		--nbd "unix:$sock" --foreground >"$logf" 2>&1 &
-	register_server cinder-brick $!
-	wait_nbd_ready cinder-brick $! "$sock" "$(nbd_uri "$sock")" "$logf"
-	uri[cinder-brick]=$(nbd_uri "$sock")
+	serve_nbd cinder-brick rbd "$binary" export --connection-info "$work/rbd-ci.json" \
+		--rbd-keyring "$rbd_keyring" --nbd unix:SOCK --foreground
 }
 
 # qemu's defaults for its rbd driver: cache=writeback turns librbd's cache
 # on, and librbd keeps it write-through until the client's first flush.
 start_qemu_nbd_rbd() {
-	local sock=$work/qemu-nbd-rbd.sock logf=$logs/rbd-qemu-nbd.log
-	qemu-nbd --persistent --shared=8 --cache=writeback --socket="$sock" --image-opts \
-		"driver=raw,file.driver=rbd,file.pool=$rbd_pool,file.image=$rbd_image,file.user=cinder,file.conf=$(qemu_escape "$rbd_conf")" \
-		>"$logf" 2>&1 &
-	register_server qemu-nbd $!
-	wait_nbd_ready qemu-nbd $! "$sock" "$(nbd_uri "$sock")" "$logf"
-	uri[qemu-nbd]=$(nbd_uri "$sock")
+	serve_nbd qemu-nbd rbd qemu-nbd --persistent --shared=8 --cache=writeback --socket=SOCK \
+		--image-opts "driver=raw,file.driver=rbd,file.pool=$rbd_pool,file.image=$rbd_image,file.user=cinder,file.conf=$(qemu_escape "$rbd_conf")"
 }
 
 # fio's arguments for the server "direct": librbd in fio itself.
