@@ -96,12 +96,13 @@ expect_status 1 'stdin' export --connection-info - "${NBD[@]}" --pidfile "$T/pid
 	< "$T/ci-bad.json"
 expect_status 1 "$T/absent.json" export --connection-info "$T/absent.json" "${NBD[@]}" \
 	--pidfile "$T/pid"
-printf '{"driver_volume_type": "iscsi", "data": {"target_iqn": "x"}}\n' > "$T/ci-iscsi.json"
+printf '{"driver_volume_type": "fibre_channel", "data": {"target_wwn": ["x"]}}\n' > "$T/ci-fc.json"
 types=local
 built rbd && types+=", rbd"
 built nfs && types+=", nfs"
-expect_status 1 "\"iscsi\" is not one cinder-brick can open \\(it can: $types\\)" \
-	export --connection-info "$T/ci-iscsi.json" "${NBD[@]}" --pidfile "$T/pid"
+built iscsi && types+=", iscsi"
+expect_status 1 "\"fibre_channel\" is not one cinder-brick can open \\(it can: $types\\)" \
+	export --connection-info "$T/ci-fc.json" "${NBD[@]}" --pidfile "$T/pid"
 printf '{"driver_volume_type": "local", "data": {}}\n' > "$T/ci-nopath.json"
 expect_status 1 'device_path' export --connection-info "$T/ci-nopath.json" "${NBD[@]}" \
 	--pidfile "$T/pid"

@@ -176,12 +176,22 @@ static void login_done(struct iscsi_context *ctx, int status, void *command_data
 	iscsi_path_fail(p, iscsi_get_error(ctx));
 }
 
+static void connected(struct iscsi_context *ctx, int status, void *command_data, void *arg)
+{
+	struct iscsi_path *p = arg;
+
+	if (status != SCSI_STATUS_GOOD || iscsi_login_async(ctx, login_done, p) != 0)
+		iscsi_path_fail(p, iscsi_get_error(ctx));
+}
+
+/* Connect, then log in, as two steps of ours: iscsi_full_connect_async
+ * allocates a state of its own that a context torn down mid-login (the
+ * target gone again) never frees. */
 static void login_async(struct iscsi_path *p)
 {
 	p->ctx = new_context(p);
 	set_state(p, PATH_CONNECTING);
-	if (p->ctx && iscsi_full_connect_async(p->ctx, p->addr->portal, p->addr->lun, login_done,
-					       p) == 0)
+	if (p->ctx && iscsi_connect_async(p->ctx, p->addr->portal, connected, p) == 0)
 		return;
 	iscsi_path_fail(p, p->ctx ? iscsi_get_error(p->ctx) : "out of memory");
 }
