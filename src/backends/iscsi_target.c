@@ -125,7 +125,6 @@ int iscsi_target_parse(const json_t *data, bool multipath, struct iscsi_target *
 {
 	const json_t *portals = json_object_get(data, "target_portals");
 	const char *mode = json_string_value(json_object_get(data, "access_mode"));
-	bool discovery_chap;
 
 	memset(t, 0, sizeof *t);
 	if (!json_is_object(data)) {
@@ -146,10 +145,10 @@ int iscsi_target_parse(const json_t *data, bool multipath, struct iscsi_target *
 			goto fail;
 		t->n_paths = 1;
 	}
+	/* discovery_auth_* are not read: the target's IQN is always given, so
+	 * nothing is discovered. */
 	if (parse_chap(data, "auth_method", "auth_username", "auth_password", &t->session,
-		       &t->chap) ||
-	    parse_chap(data, "discovery_auth_method", "discovery_auth_username",
-		       "discovery_auth_password", &t->discovery, &discovery_chap))
+		       &t->chap))
 		goto fail;
 	if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0) {
 		cb_set_error(EINVAL, "connection_info data \"access_mode\" is \"%.8s\", not "
@@ -166,6 +165,5 @@ fail:
 
 void iscsi_target_wipe(struct iscsi_target *t)
 {
-	explicit_bzero(&t->session, sizeof t->session);
-	explicit_bzero(&t->discovery, sizeof t->discovery);
+	explicit_bzero(t->session.password, sizeof t->session.password);
 }

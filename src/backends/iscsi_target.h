@@ -32,7 +32,6 @@ struct iscsi_target {
 	unsigned n_paths;
 	bool chap;			/* auth_method CHAP: session credentials */
 	struct iscsi_chap session;
-	struct iscsi_chap discovery;	/* discovery_auth_*, when given */
 	bool read_only;			/* access_mode "ro" */
 	bool discard;			/* "discard": the volume takes UNMAP */
 };
@@ -43,7 +42,7 @@ struct iscsi_target {
  * secret's value). */
 int iscsi_target_parse(const json_t *data, bool multipath, struct iscsi_target *t);
 
-/* Zeroes the secrets, for when t is about to be freed. */
+/* Zeroes the password, for when t is about to be freed. */
 void iscsi_target_wipe(struct iscsi_target *t);
 
 #endif

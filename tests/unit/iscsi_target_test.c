@@ -121,13 +121,6 @@ static void test_chap_refusals_keep_the_secret(void **state)
 				      false, &t), -1);
 	assert_int_equal(cb_get_errno(), ENOTSUP);
 	assert_null(strstr(cb_get_error(), "pw-sample-3"));
-	/* Discovery CHAP is read too. */
-	assert_int_equal(parse_sample("{\"target_portal\": \"a:1\", \"target_iqn\": \"i\","
-				      "\"target_lun\": 0, \"discovery_auth_method\": \"CHAP\","
-				      "\"discovery_auth_username\": \"d\","
-				      "\"discovery_auth_password\": \"pw-d\"}", false, &t), 0);
-	assert_string_equal(t.discovery.user, "d");
-	assert_false(t.chap);
 }
 
 int main(void)
