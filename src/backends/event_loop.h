@@ -1,9 +1,12 @@
 /* One thread that drives a library whose I/O runs on descriptors of its
  * own (libnfs; libiscsi, one per path): it polls them for the events the
  * library asks for, services them, and ticks the library periodically for
- * its timeouts and reconnects.  Such a library context is not thread-safe, so
- * requests from the NBD and FUSE threads are queued (lock-free, one
- * eventfd wake-up per batch) and handed to it on this thread only.
+ * its timeouts and reconnects.  Such a library context is not thread-safe:
+ * one lock keeps it to one thread at a time.  Requests from the NBD and
+ * FUSE threads are queued (lock-free); one that finds the loop asleep in
+ * poll() takes the lock and sends the queue itself, sparing the loop a
+ * wake-up; otherwise the loop takes the queue, one eventfd wake-up per
+ * batch.
  */
 #ifndef CB_EVENT_LOOP_H
 #define CB_EVENT_LOOP_H
@@ -15,7 +18,9 @@
 /* The most descriptors one source waits on at once. */
 #define CB_EVENT_LOOP_MAX_FDS 16
 
-/* What the loop drives; every callback runs on the loop's thread. */
+/* What the loop drives.  Every callback runs with the loop's lock held, on
+ * the loop's thread or on a thread in cb_event_loop_submit(): so do the
+ * requests' completions. */
 struct cb_event_source {
 	void *ctx;
 	/* Fills p[0..n) with the descriptors to wait on now and the events
@@ -33,8 +38,9 @@ struct cb_event_loop;
 
 /* NULL with the error set. */
 struct cb_event_loop *cb_event_loop_start(const struct cb_event_source *src);
-/* From any thread: src->submit(io) runs on the loop soon, in the order of
- * the calls of each thread.  io->next is the loop's until then. */
+/* From any thread: src->submit(io) runs soon (maybe before this returns),
+ * in the order of the calls of each thread.  io->next is the loop's until
+ * then.  From a source's callback it is only queued, for the loop. */
 void cb_event_loop_submit(struct cb_event_loop *l, struct cb_io *io);
 /* Stops the thread and waits for it; requests still queued are never
  * submitted, so the source drains its own first. */

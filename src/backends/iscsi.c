@@ -7,8 +7,9 @@
  *
  * Opening logs in and asks the LUN what it is (READ CAPACITY 16, the
  * block limits and logical block provisioning VPD pages) synchronously;
- * after that everything runs on one event loop thread, as a libiscsi
- * context is not thread-safe.
+ * after that everything runs under one event loop's lock (on its thread,
+ * or on a submitting thread while it sleeps), as a libiscsi context is
+ * not thread-safe.
  */
 #include <config.h>
 

@@ -1,7 +1,8 @@
 /* The iscsi backend's parts: iscsi.c opens and closes a volume,
  * iscsi_path.c keeps each path's session up, iscsi_io.c runs requests on
- * them.  Everything after open runs on the volume's event loop thread,
- * so none of it locks, except the in-flight count that close waits on.
+ * them.  Everything after open runs under the volume's event loop lock
+ * (event_loop.c), so none of it locks, except the in-flight count that
+ * close waits on.
  */
 #ifndef CB_BACKENDS_ISCSI_INTERNAL_H
 #define CB_BACKENDS_ISCSI_INTERNAL_H
@@ -100,7 +101,7 @@ void iscsi_paths_close(struct iscsi_volume *v);
 json_t *iscsi_paths_json(struct iscsi_volume *v);
 
 /* iscsi_io.c */
-/* On the loop thread: a new request from cb_backend_submit. */
+/* Under the loop's lock: a new request from cb_backend_submit. */
 void iscsi_io_submit(struct iscsi_volume *v, struct cb_io *io);
 /* Sends waiting requests on the paths that are up; fails those whose
  * I/O timeout passed. */

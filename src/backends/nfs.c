@@ -7,8 +7,8 @@
  * would hand the guest format's own bytes to the filesystem).
  *
  * Opening uses libnfs's synchronous calls; after that, every request goes
- * through one event loop thread (event_loop.c), as a libnfs context is not
- * thread-safe.
+ * through one event loop (event_loop.c), which keeps the libnfs context to
+ * one thread at a time, as it is not thread-safe.
  */
 #include <config.h>
 
@@ -256,7 +256,7 @@ static int submit_in_parts(struct nfs_volume *v, struct cb_io *io, uint32_t max)
 	return 0;
 }
 
-/* On the loop thread. */
+/* Under the loop's lock. */
 static void loop_submit(void *ctx, struct cb_io *io)
 {
 	struct nfs_volume *v = ctx;
