@@ -299,6 +299,30 @@ else
 	note "the CLI has no --rbd-keyring yet: not tested"
 fi
 
+# --- how writes are acknowledged: from librbd's cache when the served
+# thing ends with its server (an NBD socket), once the OSDs have them for
+# /dev/nbdN, which outlives it: a reattach sends the kernel's FLUSH again to
+# a new server, so writes lost with a cache would be lost without an error.
+timeout 60 "$CINDER_BRICK" export --connection-info "$T/ci-inline.json" \
+	--nbd "unix:$T/acks.sock" --foreground 2> "$T/acks.err" &
+ACKS=$!
+socket_up() { [ -S "$T/acks.sock" ]; }
+wait_for 300 socket_up || fail "export --foreground: no socket: $(cat "$T/acks.err")"
+kill -TERM "$ACKS"
+wait "$ACKS" || fail "export --foreground: exit $? on SIGTERM: $(cat "$T/acks.err")"
+grep -q "writes are acknowledged from librbd's cache, durable after FLUSH or FUA" "$T/acks.err" ||
+	fail "an NBD socket's export does not say it acknowledges from the cache: $(cat "$T/acks.err")"
+if [ ! -e /sys/module/nbd ]; then
+	# Without the nbd module, the export fails after opening the volume.
+	timeout 60 "$CINDER_BRICK" export --connection-info "$T/ci-inline.json" \
+		--kernel-nbd --foreground 2> "$T/acks.err" && fail "export --kernel-nbd served without nbd"
+	grep -q "writes are acknowledged once the OSDs have them (librbd's cache off)" "$T/acks.err" ||
+		fail "--kernel-nbd: librbd's cache is not off: $(cat "$T/acks.err")"
+	echo "ok - writes acknowledged from librbd's cache over a socket, once on the OSDs for /dev/nbdN"
+else
+	note "this kernel has nbd: the cache setting of --kernel-nbd is not checked here"
+fi
+
 # --- errors: each exits 1 before serving, and says what is wrong
 rbd_ci "$T/ci-nokey.json" "$IMG" '{"auth_username": "cbnokey'$$'"}'
 export_fails "$T/ci-nokey.json" "no key anywhere" \

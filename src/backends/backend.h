@@ -90,6 +90,12 @@ struct cb_open_opts {
 	 * fewer than two of them working. */
 	bool multipath;
 	bool enforce_multipath;
+	/* Acknowledge a write only once it is durable, not from a cache of
+	 * this process: set when what is served outlives the process
+	 * (/dev/nbdN, which a reattach serves again), where a cache lost in
+	 * a crash would lose acknowledged writes without an error, the
+	 * kernel's FLUSH being sent again to the new server. */
+	bool durable_writes;
 	/* Backend-specific settings, or NULL: a JSON object of strings keyed
 	 * "<backend>.<name>", e.g. {"rbd.keyring": "/etc/ceph/x.keyring"}.
 	 * Each backend reads its own (cb_backend_option) and ignores the

@@ -168,6 +168,9 @@ static int configure(struct rbd_volume *v, const struct cb_ceph_target *t,
 	for (size_t i = 0; i < sizeof client_conf / sizeof client_conf[0]; i++)
 		if (conf_set(v->cluster, client_conf[i][0], client_conf[i][1], false) < 0)
 			return -1;
+	/* Write-around still acknowledges before the OSDs have the data. */
+	if (opts->durable_writes && conf_set(v->cluster, "rbd_cache", "false", false) < 0)
+		return -1;
 	if (conf_set(v->cluster, "mon_host", t->mon_host, false) < 0)
 		return -1;
 	if (!t->auth) {
@@ -293,6 +296,17 @@ static void volume_free(struct rbd_volume *v)
 
 static void run_extents(void *ctx, struct cb_io *io);
 
+/* What the settings above come to, as librados reads them back. */
+static void log_write_acks(struct rbd_volume *v, const struct cb_ceph_target *t)
+{
+	char cache[16] = "";
+
+	rados_conf_get(v->cluster, "rbd_cache", cache, sizeof cache);
+	cb_log(CB_LOG_INFO, "rbd: %s: writes are acknowledged %s", t->spec,
+	       strcmp(cache, "false") ? "from librbd's cache, durable after FLUSH or FUA"
+				      : "once the OSDs have them (librbd's cache off)");
+}
+
 static void *rbd_backend_open(const json_t *data, const struct cb_open_opts *opts)
 {
 	struct cb_ceph_target t = { 0 };
@@ -313,6 +327,7 @@ static void *rbd_backend_open(const json_t *data, const struct cb_open_opts *opt
 	v->extent_pool = io_pool_new(RBD_EXTENT_THREADS, run_extents, v);
 	if (!v->extent_pool)
 		goto fail;
+	log_write_acks(v, &t);
 	cb_ceph_target_free(&t);
 	return v;
 fail:

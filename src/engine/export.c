@@ -202,6 +202,7 @@ static int open_backend(struct cb_export *x, const struct cb_export_opts *o)
 	struct cb_open_opts oo = {
 		.read_only = o->read_only, .direct_io = o->direct_io,
 		.multipath = o->multipath, .enforce_multipath = o->enforce_multipath,
+		.durable_writes = o->kernel_nbd != NULL,
 		.options = o->backend_options,
 	};
 	json_t *ci = cb_connection_info_normalize(o->connection_info);
