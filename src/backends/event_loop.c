@@ -25,6 +25,7 @@ struct cb_event_loop {
 	/* What the loop waits on (under lock). */
 	struct pollfd waits_on[CB_EVENT_LOOP_MAX_FDS];
 	int n_waits_on;
+	unsigned inline_runs;		/* submit_inline() calls, under lock */
 	pthread_t thread;
 };
 
@@ -91,6 +92,7 @@ static void submit_inline(struct cb_event_loop *l)
 	struct pollfd p[CB_EVENT_LOOP_MAX_FDS] = { { 0 } };
 	int n;
 
+	l->inline_runs++;
 	submit_queued(l);
 	n = l->src.poll_fds(l->src.ctx, p);
 	if (n > 0 && poll(p, (nfds_t)n, 0) > 0)
@@ -130,6 +132,7 @@ static void *run(void *arg)
 	while (!__atomic_load_n(&l->stopping, __ATOMIC_ACQUIRE)) {
 		struct pollfd p[1 + CB_EVENT_LOOP_MAX_FDS] = { { .fd = l->wake, .events = POLLIN } };
 		uint64_t now;
+		unsigned runs;
 		int n, i;
 
 		submit_queued(l);
@@ -137,6 +140,7 @@ static void *run(void *arg)
 		memcpy(l->waits_on, p + 1, (size_t)n * sizeof *p);
 		l->n_waits_on = n;
 		now = now_ms();
+		runs = l->inline_runs;
 		pthread_mutex_unlock(&l->lock);
 		poll(p, (nfds_t)n + 1, next_tick > now ? (int)(next_tick - now) : 0);
 		pthread_mutex_lock(&l->lock);
@@ -144,7 +148,10 @@ static void *run(void *arg)
 			abort();
 		for (i = 1; i <= n && !p[i].revents; i++)
 			;
-		if (i <= n)
+		/* A submitter serviced the library meanwhile: these events may
+		 * be stale, or of descriptors since closed or reused.  They are
+		 * level-triggered: the next poll() shows what still holds. */
+		if (i <= n && runs == l->inline_runs)
 			l->src.service(l->src.ctx, p + 1, n);
 		if (now_ms() >= next_tick) {
 			if (l->src.tick)
