@@ -4,7 +4,10 @@
  * the page cache can satisfy run inline on the submitting thread
  * (RWF_NOWAIT), and so do buffered writes; flushes, FUA, trims, zeroing,
  * cache misses and all O_DIRECT I/O go to a small thread pool, so a slow
- * request does not hold up the requests behind it.
+ * request does not hold up the requests behind it.  Servers may also move
+ * payloads themselves: reads out of the file descriptor (read_fd), writes
+ * into it (write_fd) or, where the page cache holds the range, into a
+ * shared mapping of the volume (write_map).
  */
 #include <config.h>
 
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -24,6 +28,7 @@
 #include "io_pool.h"
 #include "zero_fill.h"
 #include "lib/error.h"
+#include "lib/log.h"
 
 #define FILE_POOL_THREADS 8
 /* Inline I/O costs the submitting thread the copy.  Up to here the copy is
@@ -57,6 +62,10 @@ struct file_volume {
 	uint32_t block_min;
 	uint32_t logical_block_size;
 	struct io_pool *pool;
+	/* The volume as it was at open, mapped shared (file_write_map);
+	 * NULL when it could not be. */
+	char *map;
+	uint64_t map_len;
 };
 
 static int full_pread(int fd, char *buf, size_t len, uint64_t off)
@@ -283,24 +292,32 @@ static void file_submit(void *handle, struct cb_io *io)
 	io_pool_push(f->pool, io);
 }
 
-/* Through the page cache only, and only when every page of the range is
- * cached, as the caller sends it on a thread that must not wait for a disk. */
-static int file_read_fd(void *handle, uint64_t offset, uint32_t length)
+/* Whether every page of the range is in the page cache; false when the
+ * kernel cannot tell. */
+static bool range_cached(struct file_volume *f, uint64_t offset, uint32_t length)
 {
-	struct file_volume *f = handle;
 	uint64_t first = offset / f->page_size;
 	uint64_t end = (offset + length + f->page_size - 1) / f->page_size;
 	struct file_cachestat_range range = { offset, length };
 	struct file_cachestat cs;
 
-	if (f->direct_io || !f->cachestat || length == 0)
-		return -1;
+	if (!f->cachestat || length == 0)
+		return false;
 	if (syscall(__NR_cachestat, f->fd, &range, &cs, 0) == -1) {
 		if (errno == ENOSYS || errno == EOPNOTSUPP)
 			f->cachestat = false;
-		return -1;
+		return false;
 	}
-	return cs.nr_cache == end - first ? f->fd : -1;
+	return cs.nr_cache == end - first;
+}
+
+/* Through the page cache only, and only when every page of the range is
+ * cached, as the caller sends it on a thread that must not wait for a disk. */
+static int file_read_fd(void *handle, uint64_t offset, uint32_t length)
+{
+	struct file_volume *f = handle;
+
+	return !f->direct_io && range_cached(f, offset, length) ? f->fd : -1;
 }
 
 static int file_write_fd(void *handle, uint64_t offset, uint32_t length)
@@ -310,6 +327,45 @@ static int file_write_fd(void *handle, uint64_t offset, uint32_t length)
 	(void)offset;
 	(void)length;
 	return f->direct_io || f->read_only ? -1 : f->fd;
+}
+
+/* Cached pages only: a fault on one that is not would read it from the
+ * disk, even when the payload is about to cover it whole, where a write(2)
+ * would not.  Beyond the size mapped at open (a volume grown since), the
+ * caller writes the usual way. */
+static void *file_write_map(void *handle, uint64_t offset, uint32_t length)
+{
+	struct file_volume *f = handle;
+
+	if (!f->map || offset > f->map_len || length > f->map_len - offset ||
+	    !range_cached(f, offset, length))
+		return NULL;
+	return f->map + offset;
+}
+
+/* A buffered write holds the file's lock while it copies, so concurrent
+ * writers take turns, and its per-page work costs as much as the copy; a
+ * copy into a shared mapping does neither.  Only where writes go through
+ * the page cache anyway; a mapping refused (a file system without shared
+ * writable mappings, little address space) leaves write(2) in use. */
+static void map_volume(struct file_volume *f)
+{
+	void *p;
+
+	if (f->direct_io || f->read_only || f->size == 0 || f->size > SIZE_MAX)
+		return;
+	p = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
+	if (p == MAP_FAILED) {
+		cb_log(CB_LOG_DEBUG, "file backend: no shared mapping of the volume (%s); "
+		       "writes use write(2)", strerror(errno));
+		return;
+	}
+	/* Writes through it are to cached pages: no read-around on a fault.
+	 * Children (fusermount3) have no use for it. */
+	madvise(p, f->size, MADV_RANDOM);
+	madvise(p, f->size, MADV_DONTFORK);
+	f->map = p;
+	f->map_len = f->size;
 }
 
 static int open_device(const char *path, const struct cb_open_opts *opts)
@@ -379,6 +435,8 @@ static void file_close(void *handle)
 	struct file_volume *f = handle;
 
 	io_pool_free(f->pool);
+	if (f->map)
+		munmap(f->map, f->map_len);
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f);
@@ -409,6 +467,7 @@ static void *file_open(const json_t *data, const struct cb_open_opts *opts)
 	f->pool = io_pool_new(FILE_POOL_THREADS, pool_run, f);
 	if (!f->pool)
 		goto fail;
+	map_volume(f);
 	return f;
 fail:
 	file_close(f);
@@ -447,6 +506,7 @@ const struct cb_backend_ops cb_file_backend = {
 	.submit = file_submit,
 	.read_fd = file_read_fd,
 	.write_fd = file_write_fd,
+	.write_map = file_write_map,
 	.current_size = file_current_size,
 	.close = file_close,
 };

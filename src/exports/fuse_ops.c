@@ -332,10 +332,41 @@ static void fx_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t si
 	fuse_reply_write(req, len);
 }
 
+/* A payload in libfuse's pipe, into the volume at off: read(2) into the
+ * backend's mapping of the range when it has one, and what that leaves (a
+ * fault there fails the read, not this process) spliced into fd.  The
+ * bytes moved, or -errno when none were. */
+static ssize_t fx_move_payload(struct fuse_export *fx, struct fuse_bufvec *in, off_t off,
+			       uint64_t len, int fd)
+{
+	char *map = cb_backend_write_map(fx->backend, off, len);
+	struct fuse_bufvec to_map = FUSE_BUFVEC_INIT(len), to_fd;
+	ssize_t done = 0, n;
+
+	if (map) {
+		to_map.buf[0].mem = map;
+		/* Advances in past what it moved; a failure moved nothing. */
+		done = fuse_buf_copy(&to_map, in, 0);
+		if (done < 0)
+			done = 0;
+		if ((uint64_t)done == len)
+			return done;
+	}
+	to_fd = (struct fuse_bufvec)FUSE_BUFVEC_INIT(len - done);
+	to_fd.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	to_fd.buf[0].fd = fd;
+	to_fd.buf[0].pos = off + done;
+	n = fuse_buf_copy(&to_fd, in, 0);
+	if (n < 0)
+		return done ? done : n;
+	return done + n;
+}
+
 /*
  * With FUSE_CAP_SPLICE_READ, libfuse leaves a large write's payload in a
- * pipe; it goes from there into the backend's file, in the kernel: one copy
- * where reading it into this process and writing it out again makes two.
+ * pipe; it goes from there into the backend's file or its mapping, in the
+ * kernel: one copy where reading it into this process and writing it out
+ * again makes two.
  */
 static void fx_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 			 off_t off, struct fuse_file_info *fi)
@@ -365,10 +396,7 @@ static void fx_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 			fx_write(req, ino, dst.buf[0].mem, (size_t)n, off, fi);
 		return;
 	}
-	dst.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	dst.buf[0].fd = fd;
-	dst.buf[0].pos = off;
-	n = fuse_buf_copy(&dst, in, 0);
+	n = fx_move_payload(fx, in, off, len, fd);
 	if (n < 0) {
 		cb_log(CB_LOG_DEBUG, "FUSE write of %" PRIu64 " bytes at %lld: %s",
 		       len, (long long)off, strerror((int)-n));
