@@ -21,8 +21,8 @@
 /* Writes from here up go from the socket to the backend's mapping (recv)
  * or, page-aligned, to its fd through a pipe (splice), which saves copying
  * them into a buffer first.  Unaligned ones would make the kernel read the
- * partial pages from disk on the connection thread, so they are spliced
- * only when cached, which a mapping promises. */
+ * partial pages from disk on the connection thread, so they take this way
+ * only where the backend maps the range, which promises it is cached. */
 #define SPLICE_MIN (64u << 10)
 #define SPLICE_ALIGN 4096u
 #define PIPE_SIZE (1u << 20)
