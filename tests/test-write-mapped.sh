@@ -6,7 +6,8 @@
 # be written (a hole of a sparse volume on a full ext4, which the page cache
 # holds as zeroes once read), the copy fails inside the system call, not
 # with a SIGBUS: the write gets ENOSPC, the server lives on, and writes to
-# allocated blocks still succeed on the full file system.
+# allocated blocks still succeed on the full file system.  The mapping
+# grows with the volume, and a read-only export has none.
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 require_pymod nbd
 require_cmd mkfs.ext4 fincore
@@ -14,6 +15,21 @@ require_cmd mkfs.ext4 fincore
 cb_init
 
 MiB=$((1 << 20))
+
+# mapped_writable PID FILE: the lengths of PID's shared writable mappings
+# of FILE, one a line.
+mapped_writable() {
+	local range perms rest
+	while read -r range perms rest; do
+		[[ $perms == ?w?s && $rest == *" $2" ]] || continue
+		echo $((16#${range#*-} - 16#${range%-*}))
+	done < "/proc/$1/maps"
+}
+
+maps_grown_to() {	# PID FILE BYTES
+	mapped_writable "$1" "$2" | grep -qx "$3"
+}
+
 mkdir "$T/ext4"
 truncate -s 64M "$T/ext4.img"
 mkfs.ext4 -q -F "$T/ext4.img" || fail "mkfs.ext4"
@@ -35,6 +51,7 @@ if built fuse; then
 	fuse=(--fuse "$T/fuse")
 fi
 start_unix "${fuse[@]}"
+rw_pid=$SERVER_PID rw_uri=$NBD_URI
 
 # Writes over the data: a whole 1 MiB, and an unaligned 300000 bytes (both
 # large enough to skip the slot buffers).  The same into $T/expected.
@@ -62,6 +79,40 @@ if built fuse; then
 fi
 cmp "$vol" "$T/expected" || fail "the volume does not hold what was written"
 echo "ok - large writes into cached pages land as written"
+[ "$(mapped_writable "$SERVER_PID" "$vol")" = $((16 * MiB)) ] ||
+	fail "no shared writable mapping of the volume: $(mapped_writable "$SERVER_PID" "$vol")"
+
+# Grown by 8 MiB while served: the mapping follows, and a write past the
+# old end lands as written.
+truncate -s 24M "$vol" "$T/expected"
+cat "$vol" > /dev/null
+kill -USR1 "$SERVER_PID"
+wait_for 100 maps_grown_to "$SERVER_PID" "$vol" $((24 * MiB)) ||
+	fail "the mapping did not grow with the volume: $(mapped_writable "$SERVER_PID" "$vol")"
+timeout 120 "$PY" - "$NBD_URI" "$T/expected" <<'EOF' || fail "NBD write past the old end"
+import os
+import sys
+
+import nbd
+
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+data = os.urandom(1 << 20)
+h.pwrite(data, 17 << 20)
+with open(sys.argv[2], "r+b") as expected:
+    expected.seek(17 << 20)
+    expected.write(data)
+h.shutdown()
+EOF
+cmp "$vol" "$T/expected" || fail "a write past the old end does not read back"
+echo "ok - the mapping grows with the volume"
+
+start_unix --read-only
+ro_pid=$SERVER_PID
+[ -z "$(mapped_writable "$ro_pid" "$vol")" ] || fail "a read-only export maps the volume writable"
+stop_server "$ro_pid"
+SERVER_PID=$rw_pid NBD_URI=$rw_uri
+echo "ok - a read-only export has no writable mapping"
 
 # Fill the file system: the hole can no longer get blocks.
 dd if=/dev/zero of="$T/ext4/filler" bs=1M status=none 2> /dev/null

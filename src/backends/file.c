@@ -18,17 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "file_map.h"
 #include "io_pool.h"
 #include "zero_fill.h"
 #include "lib/error.h"
-#include "lib/log.h"
 
 #define FILE_POOL_THREADS 8
 /* Inline I/O costs the submitting thread the copy.  Up to here the copy is
@@ -62,10 +61,10 @@ struct file_volume {
 	uint32_t block_min;
 	uint32_t logical_block_size;
 	struct io_pool *pool;
-	/* The volume as it was at open, mapped shared (file_write_map);
-	 * NULL when it could not be. */
-	char *map;
-	uint64_t map_len;
+	/* The volume mapped shared (file_write_map), growing with it; NULL
+	 * when it could not be, or when writes do not go through the page
+	 * cache (O_DIRECT) or not at all (read-only). */
+	struct file_map *map;
 };
 
 static int full_pread(int fd, char *buf, size_t len, uint64_t off)
@@ -331,41 +330,15 @@ static int file_write_fd(void *handle, uint64_t offset, uint32_t length)
 
 /* Cached pages only: a fault on one that is not would read it from the
  * disk, even when the payload is about to cover it whole, where a write(2)
- * would not.  Beyond the size mapped at open (a volume grown since), the
- * caller writes the usual way. */
+ * would not.  A buffered write holds the file's lock while it copies, so
+ * concurrent writers take turns, and its per-page work costs as much as
+ * the copy; a copy into the shared mapping does neither. */
 static void *file_write_map(void *handle, uint64_t offset, uint32_t length)
 {
 	struct file_volume *f = handle;
+	char *p = f->map ? file_map_at(f->map, offset, length) : NULL;
 
-	if (!f->map || offset > f->map_len || length > f->map_len - offset ||
-	    !range_cached(f, offset, length))
-		return NULL;
-	return f->map + offset;
-}
-
-/* A buffered write holds the file's lock while it copies, so concurrent
- * writers take turns, and its per-page work costs as much as the copy; a
- * copy into a shared mapping does neither.  Only where writes go through
- * the page cache anyway; a mapping refused (a file system without shared
- * writable mappings, little address space) leaves write(2) in use. */
-static void map_volume(struct file_volume *f)
-{
-	void *p;
-
-	if (f->direct_io || f->read_only || f->size == 0 || f->size > SIZE_MAX)
-		return;
-	p = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
-	if (p == MAP_FAILED) {
-		cb_log(CB_LOG_DEBUG, "file backend: no shared mapping of the volume (%s); "
-		       "writes use write(2)", strerror(errno));
-		return;
-	}
-	/* Writes through it are to cached pages: no read-around on a fault.
-	 * Children (fusermount3) have no use for it. */
-	madvise(p, f->size, MADV_RANDOM);
-	madvise(p, f->size, MADV_DONTFORK);
-	f->map = p;
-	f->map_len = f->size;
+	return p && range_cached(f, offset, length) ? p : NULL;
 }
 
 static int open_device(const char *path, const struct cb_open_opts *opts)
@@ -427,6 +400,9 @@ static int file_current_size(void *handle, uint64_t *size)
 	}
 	if (!f->is_block)
 		*size = (uint64_t)st.st_size;
+	/* Grown: writes past the old end take the mapping too. */
+	if (f->map)
+		file_map_grow(f->map, f->fd, *size);
 	return 0;
 }
 
@@ -435,8 +411,7 @@ static void file_close(void *handle)
 	struct file_volume *f = handle;
 
 	io_pool_free(f->pool);
-	if (f->map)
-		munmap(f->map, f->map_len);
+	file_map_free(f->map);
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f);
@@ -467,7 +442,8 @@ static void *file_open(const json_t *data, const struct cb_open_opts *opts)
 	f->pool = io_pool_new(FILE_POOL_THREADS, pool_run, f);
 	if (!f->pool)
 		goto fail;
-	map_volume(f);
+	if (!f->direct_io && !f->read_only)
+		f->map = file_map_new(f->fd, f->size);
 	return f;
 fail:
 	file_close(f);
