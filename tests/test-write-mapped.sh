@@ -5,8 +5,9 @@
 # what was written, aligned or not; and where a page of the mapping cannot
 # be written (a hole of a sparse volume on a full ext4, which the page cache
 # holds as zeroes once read), the copy fails inside the system call, not
-# with a SIGBUS: the write gets ENOSPC, the server lives on, and writes to
-# allocated blocks still succeed on the full file system.  The mapping
+# with a SIGBUS: the write gets ENOSPC (also when part of it landed: a short
+# count would be success to a loop device), the server lives on, and writes
+# to allocated blocks still succeed on the full file system.  The mapping
 # grows with the volume, and a read-only export has none.
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 require_pymod nbd
@@ -128,7 +129,9 @@ import nbd
 
 h = nbd.NBD()
 h.connect_uri(sys.argv[1])
-for off, size in ((12 << 20, 1 << 20), (10 * (1 << 20) + 4321, 300000)):
+# Into the hole, and across the end of the data into it.
+for off, size in ((12 << 20, 1 << 20), (10 * (1 << 20) + 4321, 300000),
+                  ((8 << 20) - (256 << 10), 1 << 20)):
     try:
         h.pwrite(os.urandom(size), off)
         sys.exit(f"a write of {size} bytes into a hole of a full ext4 succeeded")
@@ -148,6 +151,24 @@ if built fuse; then
 	dd if=/dev/urandom of="$T/fuse" bs=1M count=2 seek=12 oflag=direct conv=notrunc \
 		status=none 2> "$T/dd.err" && fail "a 2 MiB write through FUSE fitted on a full ext4"
 	grep -q "No space left on device" "$T/dd.err" || fail "FUSE write: $(cat "$T/dd.err")"
+	# One request across the end of the data: the part before the hole
+	# lands, and the reply is still an error, never a short count.
+	timeout 60 "$PY" - "$T/fuse" <<'EOF' || fail "FUSE write across the end of the data"
+import errno
+import mmap
+import os
+import sys
+
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 256 << 10)
+buf.write(os.urandom(256 << 10))
+try:
+    n = os.pwrite(fd, buf, (8 << 20) - (128 << 10))
+    sys.exit(f"a write across a hole of a full ext4 returned {n}, not ENOSPC")
+except OSError as e:
+    if e.errno != errno.ENOSPC:
+        sys.exit(f"a write across a hole of a full ext4: {e}, not ENOSPC")
+EOF
 	assert_alive "$SERVER_PID" "after a FUSE write that faulted in the mapping"
 	echo "ok - FUSE: a write into a hole of a full ext4 gets ENOSPC"
 fi
