@@ -268,6 +268,21 @@ cb_cleanup() {
 	exit $rc
 }
 
+# unmount_cleanup DIR: the EXIT trap of a test that serves a volume from a
+# file system it mounted at DIR: the server must be gone before the file
+# system can go, and that before $T.
+unmount_cleanup() {
+	local rc=$?
+
+	if [ -n "${SERVER_PID:-}" ] && is_alive "$SERVER_PID"; then
+		kill -TERM "$SERVER_PID"
+		wait_gone "$SERVER_PID"
+	fi
+	umount "$1"
+	(exit $rc)
+	cb_cleanup
+}
+
 # sha FILE: the checksum of a file, or of stdin with "-".
 sha() {
 	sha256sum "$1" | cut -d' ' -f1

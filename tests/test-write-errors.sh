@@ -13,19 +13,7 @@ cb_init
 
 mkdir "$T/small"
 mount -t tmpfs -o size=4m cb-test-enospc "$T/small" || skip "cannot mount a tmpfs"
-# The server must be gone before the tmpfs can go, and that before $T.
-enospc_cleanup() {
-	local rc=$?
-
-	if [ -n "${SERVER_PID:-}" ] && is_alive "$SERVER_PID"; then
-		kill -TERM "$SERVER_PID"
-		wait_gone "$SERVER_PID"
-	fi
-	umount "$T/small"
-	(exit $rc)
-	cb_cleanup
-}
-trap enospc_cleanup EXIT
+trap 'unmount_cleanup "$T/small"' EXIT
 truncate -s 16M "$T/small/disk"
 make_ci "$T/small/disk"
 fuse=()

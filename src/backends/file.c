@@ -4,7 +4,10 @@
  * the page cache can satisfy run inline on the submitting thread
  * (RWF_NOWAIT), and so do buffered writes; flushes, FUA, trims, zeroing,
  * cache misses and all O_DIRECT I/O go to a small thread pool, so a slow
- * request does not hold up the requests behind it.
+ * request does not hold up the requests behind it.  Servers may also move
+ * payloads themselves: reads out of the file descriptor (read_fd), writes
+ * into it (write_fd) or, where the page cache holds the range, into a
+ * shared mapping of the volume (write_map).
  */
 #include <config.h>
 
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "file_map.h"
 #include "io_pool.h"
 #include "zero_fill.h"
 #include "lib/error.h"
@@ -57,6 +61,10 @@ struct file_volume {
 	uint32_t block_min;
 	uint32_t logical_block_size;
 	struct io_pool *pool;
+	/* The volume mapped shared (file_write_map), growing with it; NULL
+	 * when it could not be, or when writes do not go through the page
+	 * cache (O_DIRECT) or not at all (read-only). */
+	struct file_map *map;
 };
 
 static int full_pread(int fd, char *buf, size_t len, uint64_t off)
@@ -283,24 +291,32 @@ static void file_submit(void *handle, struct cb_io *io)
 	io_pool_push(f->pool, io);
 }
 
-/* Through the page cache only, and only when every page of the range is
- * cached, as the caller sends it on a thread that must not wait for a disk. */
-static int file_read_fd(void *handle, uint64_t offset, uint32_t length)
+/* Whether every page of the range is in the page cache; false when the
+ * kernel cannot tell. */
+static bool range_cached(struct file_volume *f, uint64_t offset, uint32_t length)
 {
-	struct file_volume *f = handle;
 	uint64_t first = offset / f->page_size;
 	uint64_t end = (offset + length + f->page_size - 1) / f->page_size;
 	struct file_cachestat_range range = { offset, length };
 	struct file_cachestat cs;
 
-	if (f->direct_io || !f->cachestat || length == 0)
-		return -1;
+	if (!f->cachestat || length == 0)
+		return false;
 	if (syscall(__NR_cachestat, f->fd, &range, &cs, 0) == -1) {
 		if (errno == ENOSYS || errno == EOPNOTSUPP)
 			f->cachestat = false;
-		return -1;
+		return false;
 	}
-	return cs.nr_cache == end - first ? f->fd : -1;
+	return cs.nr_cache == end - first;
+}
+
+/* Through the page cache only, and only when every page of the range is
+ * cached, as the caller sends it on a thread that must not wait for a disk. */
+static int file_read_fd(void *handle, uint64_t offset, uint32_t length)
+{
+	struct file_volume *f = handle;
+
+	return !f->direct_io && range_cached(f, offset, length) ? f->fd : -1;
 }
 
 static int file_write_fd(void *handle, uint64_t offset, uint32_t length)
@@ -310,6 +326,19 @@ static int file_write_fd(void *handle, uint64_t offset, uint32_t length)
 	(void)offset;
 	(void)length;
 	return f->direct_io || f->read_only ? -1 : f->fd;
+}
+
+/* Cached pages only: a fault on one that is not would read it from the
+ * disk, even when the payload is about to cover it whole, where a write(2)
+ * would not.  A buffered write holds the file's lock while it copies, so
+ * concurrent writers take turns, and its per-page work costs as much as
+ * the copy; a copy into the shared mapping does neither. */
+static void *file_write_map(void *handle, uint64_t offset, uint32_t length)
+{
+	struct file_volume *f = handle;
+	char *p = f->map ? file_map_at(f->map, offset, length) : NULL;
+
+	return p && range_cached(f, offset, length) ? p : NULL;
 }
 
 static int open_device(const char *path, const struct cb_open_opts *opts)
@@ -371,6 +400,9 @@ static int file_current_size(void *handle, uint64_t *size)
 	}
 	if (!f->is_block)
 		*size = (uint64_t)st.st_size;
+	/* Grown: writes past the old end take the mapping too. */
+	if (f->map)
+		file_map_grow(f->map, f->fd, *size);
 	return 0;
 }
 
@@ -379,6 +411,7 @@ static void file_close(void *handle)
 	struct file_volume *f = handle;
 
 	io_pool_free(f->pool);
+	file_map_free(f->map);
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f);
@@ -409,6 +442,8 @@ static void *file_open(const json_t *data, const struct cb_open_opts *opts)
 	f->pool = io_pool_new(FILE_POOL_THREADS, pool_run, f);
 	if (!f->pool)
 		goto fail;
+	if (!f->direct_io && !f->read_only)
+		f->map = file_map_new(f->fd, f->size);
 	return f;
 fail:
 	file_close(f);
@@ -447,6 +482,7 @@ const struct cb_backend_ops cb_file_backend = {
 	.submit = file_submit,
 	.read_fd = file_read_fd,
 	.write_fd = file_write_fd,
+	.write_map = file_write_map,
 	.current_size = file_current_size,
 	.close = file_close,
 };

@@ -1,0 +1,60 @@
+# shellcheck shell=bash
+# Sourced by scripts/bench: the loop matrix.  The block device a user gets
+# where the kernel has no nbd: a loop device with direct I/O over each FUSE
+# export of the preloaded file (cinder-brick's own, from export --loop, and
+# one set up the same way over qemu-storage-daemon's), driven by fio on the
+# device with O_DIRECT.
+
+loop_servers="cinder-brick qsd"
+loop_workloads=(
+	"randread-4k-qd1|4k randread QD1 psync|randread|4k|1|psync"
+	"randread-4k-qd32|4k randread QD32 libaio|randread|4k|32|libaio"
+	"randwrite-4k-qd32|4k randwrite QD32 libaio|randwrite|4k|32|libaio"
+	"read-1m-qd8|1M read QD8 libaio|read|1M|8|libaio"
+	"write-1m-qd8|1M write QD8 libaio|write|1M|8|libaio"
+)
+
+# Why the loop matrix cannot run here, or nothing.
+loop_missing() {
+	[ "$(id -u)" -eq 0 ] || { echo "root (to set up loop devices)"; return; }
+	[ -c /dev/loop-control ] || echo "/dev/loop-control (modprobe loop)"
+}
+
+# What local-attach gives: the loop device of export --fuse --loop, which
+# it names on stdout once it is attached.
+start_cinder_brick_loop() {
+	local logf=$logs/loop-cinder-brick.log deadline=$((SECONDS + 30)) pid dev
+	start_cinder_brick_fuse loop --loop
+	pid=$(server_pid cinder-brick)
+	while ! dev=$(sed -n 's/^loop: //p' "$logf") || [ -z "$dev" ]; do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; start_failed cinder-brick "$logf" "it exited"; }
+		[ $SECONDS -lt $deadline ] || start_failed cinder-brick "$logf" "no loop device within 30 s"
+		sleep 0.05
+	done
+	loops+=("$dev=${fuse_file[cinder-brick]}")
+	loop_dev[cinder-brick]=$dev
+}
+
+# The same device over qemu-storage-daemon's FUSE file: direct I/O and
+# 512-byte sectors, as cinder-brick sets up its own (src/exports/loop.c).
+start_qsd_loop() {
+	local logf=$logs/loop-qsd.log mnt dev
+	start_qsd_fuse loop
+	mnt=${fuse_file[qsd]}
+	dev=$(losetup --direct-io=on --sector-size 512 --find --show "$mnt" 2>>"$logf") ||
+		start_failed qsd "$logf" "losetup refused $mnt"
+	loops+=("$dev=$mnt")
+	[ "$(cat "/sys/block/${dev#/dev/}/loop/dio" 2>/dev/null)" = 1 ] ||
+		log "warning: $dev over qemu-storage-daemon's file runs without direct I/O"
+	loop_dev[qsd]=$dev
+}
+
+run_loop_matrix() {
+	start_cinder_brick_loop
+	start_qsd_loop
+	log "loop devices ready: cinder-brick ${loop_dev[cinder-brick]}, qsd ${loop_dev[qsd]}"
+	# shellcheck disable=SC2086 # a list of names
+	run_matrix loop $loop_servers -- "${loop_workloads[@]}"
+	stop_servers
+	report_matrix loop "$loop_servers" "" "${loop_workloads[@]}"
+}
