@@ -103,7 +103,7 @@ static void submit_inline(struct cb_event_loop *l)
 		wake_loop(l);
 }
 
-void cb_event_loop_submit(struct cb_event_loop *l, struct cb_io *io)
+void cb_event_loop_submit(struct cb_event_loop *l, struct cb_io *io, bool alone)
 {
 	struct cb_io *head = __atomic_load_n(&l->queue, __ATOMIC_RELAXED);
 
@@ -111,11 +111,9 @@ void cb_event_loop_submit(struct cb_event_loop *l, struct cb_io *io)
 		io->next = head;
 	while (!__atomic_compare_exchange_n(&l->queue, &head, io, true, __ATOMIC_RELEASE,
 					    __ATOMIC_RELAXED));
-	/* A loop asleep in poll() would cost two wake-ups per request (this
-	 * one, and the reply's); the request goes out from here instead.
-	 * A loop at work takes the whole queue at once: only the first
-	 * request of a batch needs to wake it. */
-	if (pthread_mutex_trylock(&l->lock) == 0) {
+	/* The loop takes the whole queue at once: only the first request of
+	 * a batch needs to wake it. */
+	if (alone && pthread_mutex_trylock(&l->lock) == 0) {
 		submit_inline(l);
 		pthread_mutex_unlock(&l->lock);
 	} else if (!head) {

@@ -3,10 +3,13 @@
  * library asks for, services them, and ticks the library periodically for
  * its timeouts and reconnects.  Such a library context is not thread-safe:
  * one lock keeps it to one thread at a time.  Requests from the NBD and
- * FUSE threads are queued (lock-free); one that finds the loop asleep in
- * poll() takes the lock and sends the queue itself, sparing the loop a
- * wake-up; otherwise the loop takes the queue, one eventfd wake-up per
- * batch.
+ * FUSE threads are queued (lock-free) and the loop takes the queue, one
+ * eventfd wake-up per batch, serviced once.  A request with nothing else
+ * in flight (a client waiting on each reply) that finds the loop asleep in
+ * poll() is sent by its own thread, under the lock: there the wake-up is
+ * much of its latency, while at depth, servicing once per request costs
+ * more than the wake-ups it saves (libnfs scans all its pending replies
+ * on each call).
  */
 #ifndef CB_EVENT_LOOP_H
 #define CB_EVENT_LOOP_H
@@ -38,10 +41,11 @@ struct cb_event_loop;
 
 /* NULL with the error set. */
 struct cb_event_loop *cb_event_loop_start(const struct cb_event_source *src);
-/* From any thread: src->submit(io) runs soon (maybe before this returns),
- * in the order of the calls of each thread.  io->next is the loop's until
- * then.  From a source's callback it is only queued, for the loop. */
-void cb_event_loop_submit(struct cb_event_loop *l, struct cb_io *io);
+/* From any thread: src->submit(io) runs soon, in the order of the calls
+ * of each thread.  io->next is the loop's until then.  alone: nothing else
+ * of the source is in flight, so it may run before this returns, on this
+ * thread (never from a source's callback: then it is only queued). */
+void cb_event_loop_submit(struct cb_event_loop *l, struct cb_io *io, bool alone);
 /* Stops the thread and waits for it; requests still queued are never
  * submitted, so the source drains its own first. */
 void cb_event_loop_stop(struct cb_event_loop *l);

@@ -19,11 +19,15 @@ static inline void cb_inflight_init(struct cb_inflight *f)
 	f->n = 0;
 }
 
-static inline void cb_inflight_start(struct cb_inflight *f)
+/* Returns the count with this request: 1 when it is alone in flight. */
+static inline unsigned cb_inflight_start(struct cb_inflight *f)
 {
+	unsigned n;
+
 	pthread_mutex_lock(&f->lock);
-	f->n++;
+	n = ++f->n;
 	pthread_mutex_unlock(&f->lock);
+	return n;
 }
 
 static inline void cb_inflight_done(struct cb_inflight *f)

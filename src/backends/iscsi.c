@@ -267,8 +267,9 @@ static void iscsi_backend_submit(void *handle, struct cb_io *io)
 {
 	struct iscsi_volume *v = handle;
 
-	cb_inflight_start(&v->inflight);
-	cb_event_loop_submit(v->loop, io);
+	bool alone = cb_inflight_start(&v->inflight) == 1;
+
+	cb_event_loop_submit(v->loop, io, alone);
 }
 
 static void iscsi_backend_get_caps(void *handle, struct cb_backend_caps *caps)

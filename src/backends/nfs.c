@@ -363,8 +363,9 @@ static void nfs_backend_submit(void *handle, struct cb_io *io)
 {
 	struct nfs_volume *v = handle;
 
-	cb_inflight_start(&v->inflight);
-	cb_event_loop_submit(v->loop, io);
+	bool alone = cb_inflight_start(&v->inflight) == 1;
+
+	cb_event_loop_submit(v->loop, io, alone);
 }
 
 static void nfs_backend_get_caps(void *handle, struct cb_backend_caps *caps)
