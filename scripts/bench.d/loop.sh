@@ -3,16 +3,9 @@
 # where the kernel has no nbd: a loop device with direct I/O over each FUSE
 # export of the preloaded file (cinder-brick's own, from export --loop, and
 # one set up the same way over qemu-storage-daemon's), driven by fio on the
-# device with O_DIRECT.
+# device with O_DIRECT, in the fuse matrix's workloads.
 
 loop_servers="cinder-brick qsd"
-loop_workloads=(
-	"randread-4k-qd1|4k randread QD1 psync|randread|4k|1|psync"
-	"randread-4k-qd32|4k randread QD32 libaio|randread|4k|32|libaio"
-	"randwrite-4k-qd32|4k randwrite QD32 libaio|randwrite|4k|32|libaio"
-	"read-1m-qd8|1M read QD8 libaio|read|1M|8|libaio"
-	"write-1m-qd8|1M write QD8 libaio|write|1M|8|libaio"
-)
 
 # Why the loop matrix cannot run here, or nothing.
 loop_missing() {
@@ -54,7 +47,7 @@ run_loop_matrix() {
 	start_qsd_loop
 	log "loop devices ready: cinder-brick ${loop_dev[cinder-brick]}, qsd ${loop_dev[qsd]}"
 	# shellcheck disable=SC2086 # a list of names
-	run_matrix loop $loop_servers -- "${loop_workloads[@]}"
+	run_matrix loop $loop_servers -- "${fuse_workloads[@]}"
 	stop_servers
-	report_matrix loop "$loop_servers" "" "${loop_workloads[@]}"
+	report_matrix loop "$loop_servers" "" "${fuse_workloads[@]}"
 }
