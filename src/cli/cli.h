@@ -46,6 +46,8 @@ void cli_daemon_failed(int status);
 
 /* Serving until a stop signal (serve_loop.c), for export and the helper. */
 struct cb_export;
+/* Keeps the memory of large requests for the next ones. */
+void cli_tune_malloc(void);
 /* Blocks SIGINT, SIGTERM, SIGHUP and SIGUSR1 in every thread to come. */
 void cli_block_stop_signals(sigset_t *set);
 /* Waits for a stop signal; a block device that is still in use keeps

@@ -298,6 +298,7 @@ static int serve(const struct export_opts *o, const json_t *ci)
 	if (!o->foreground)
 		cli_daemon_fork();
 	cli_block_stop_signals(&sigs);
+	cli_tune_malloc();
 	x = start(o, ci);
 	if (!x) {
 		cli_daemon_failed(EXIT_FAILURE_RUNTIME);

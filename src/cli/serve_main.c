@@ -143,6 +143,7 @@ int main(int argc, char **argv)
 	}
 	cli_daemon_fork();
 	cli_block_stop_signals(&sigs);
+	cli_tune_malloc();
 	x = start(req);
 	paths_file = json_string_value(json_object_get(req, "paths_file"));
 	snprintf(paths, sizeof paths, "%s", paths_file ? paths_file : "");
