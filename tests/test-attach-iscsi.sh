@@ -3,8 +3,9 @@
 # iscsi: RBD images a lab-only Cinder driver exports through tgtd, with
 # CHAP and two portals) as demo, through the real Cinder, with no kernel
 # initiator: Cinder -> iscsi connection_info -> libiscsi -> device.  The
-# attachments API with --multipath (both paths up in list --json, the
-# target gone after detach), data across detach and attach, the legacy
+# attachments API with --multipath (both paths up in list --json, which
+# also shows the backend options a reattach would use again, the target
+# gone after detach), data across detach and attach, the legacy
 # volume actions, a rollback when the serving process cannot open the
 # volume, and a read-only attachment.
 . "${TESTS_SRCDIR:?must name the tests directory}/attach-lib.sh" || exit 99
@@ -20,7 +21,7 @@ NAME=cb-attach-iscsi-$$
 new_volume "$NAME" iscsi
 pattern_file "$T/pattern" 1048576 77
 
-attach --multipath "$NAME"
+attach --multipath --backend-option iscsi.io_timeout=20 "$NAME"
 [ "$(jq -r .backend "$T/out")" = iscsi ] || fail "backend is not iscsi: $(cat "$T/out")"
 [ "$(jq -r .flow "$T/out")" = v3 ] || fail "not the attachments API"
 [ "$(targets "volume-$VOL")" = 1 ] || fail "no tgtd target for the volume: $(tgtadm -C 3260 --lld iscsi --op show --mode target | grep Target)"
@@ -28,6 +29,10 @@ attach --multipath "$NAME"
 wait_for 50 eval '[ "$("$CINDER_BRICK" list --json | jq -r --arg v "$VOL" \
 	".[] | select(.volume_id == \$v) | [.paths[].state] | join(\" \")")" = "up up" ]' ||
 	fail "list --json does not show two paths up: $("$CINDER_BRICK" list --json)"
+# What a reattach opens the volume with again.
+[ "$("$CINDER_BRICK" list --json | jq -r --arg v "$VOL" \
+	'.[] | select(.volume_id == $v) | .backend_options["iscsi.io_timeout"]')" = 20 ] ||
+	fail "the attachment's record lacks its backend options: $("$CINDER_BRICK" list --json)"
 dd if="$T/pattern" of="$DEV" bs=1M oflag=direct status=none || fail "cannot write $DEV"
 must local-detach "$NAME"
 wait_gone "$PID" || fail "the serving process outlived local-detach"

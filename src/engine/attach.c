@@ -338,6 +338,7 @@ static int run(struct attach *t)
 	struct saved_error err;
 
 	t->a->connector = cb_connector_get(&t->o->connector);
+	t->a->backend_options = json_deep_copy(t->o->backend_options);
 	if (!t->a->connector || find_volume(t) == -1)
 		return -1;
 	t->legacy = cb_microversion_cmp(cb_cinder_microversion(t->c),

@@ -23,6 +23,7 @@ int field_set(char *dst, size_t len, const char *s, const char *what)
 void cb_attachment_clear(struct cb_attachment *a)
 {
 	json_decref(a->connector);
+	json_decref(a->backend_options);
 	memset(a, 0, sizeof *a);
 }
 
@@ -43,14 +44,15 @@ static json_t *add_nbd_fields(json_t *j, const struct cb_attachment *a)
 
 json_t *cb_attachment_to_json(const struct cb_attachment *a)
 {
-	json_t *j = json_pack("{s:s, s:s?, s:s, s:s, s:O?, s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
+	json_t *j = json_pack("{s:s, s:s?, s:s, s:s, s:O?, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:O*}",
 			 "volume_id", a->volume_id,
 			 "attachment_id", a->attachment_id[0] ? a->attachment_id : NULL,
 			 "flow", a->flow, "microversion", a->microversion,
 			 "connector", a->connector, "device", a->device,
 			 "fuse_file", a->fuse_file, "pid", (json_int_t)a->pid,
 			 "backend", a->backend, "export", a->export_kind,
-			 "mountpoint", a->mountpoint, "mode", a->mode);
+			 "mountpoint", a->mountpoint, "mode", a->mode,
+			 "backend_options", a->backend_options);
 
 	return j && a->nbd_identifier[0] ? add_nbd_fields(j, a) : j;
 }
@@ -86,6 +88,7 @@ int attachment_from_json(const json_t *j, struct cb_attachment *a)
 	a->dead_conn_timeout =
 		(unsigned)json_integer_value(json_object_get(j, "dead_conn_timeout"));
 	a->connector = json_incref(json_object_get(j, "connector"));
+	a->backend_options = json_incref(json_object_get(j, "backend_options"));
 	return 0;
 }
 

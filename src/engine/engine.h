@@ -81,6 +81,9 @@ struct cb_attachment {
 	char mountpoint[PATH_MAX];	/* what legacy os-attach recorded */
 	pid_t pid;			/* the serving process */
 	json_t *connector;		/* what Cinder was given (owned) */
+	/* --backend-option as given (owned; NULL for none), which a
+	 * reattach opens the volume with again. */
+	json_t *backend_options;
 };
 
 /* Health of an attachment, as list reports it. */
