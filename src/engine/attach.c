@@ -339,6 +339,10 @@ static int run(struct attach *t)
 
 	t->a->connector = cb_connector_get(&t->o->connector);
 	t->a->backend_options = json_deep_copy(t->o->backend_options);
+	if (t->o->backend_options && !t->a->backend_options) {
+		cb_set_error(ENOMEM, "out of memory");
+		return -1;
+	}
 	if (!t->a->connector || find_volume(t) == -1)
 		return -1;
 	t->legacy = cb_microversion_cmp(cb_cinder_microversion(t->c),
