@@ -3,10 +3,12 @@
 # 127.0.0.1 with a file backing store, and connection_info shaped as
 # Cinder's LVM driver (tgtadm target helper) returns it: data read and
 # written through NBD (nbdcopy, fio verify) and checked against the file;
-# CHAP; a thin LUN's trim, zeroes and map; a 4096-byte LUN served with 4096-byte blocks; ext4 on a loop
-# device over the FUSE export; and the refusals, each naming the portal
-# and the cause and never the secret: a wrong CHAP password, no CHAP where
-# the target wants it, an ACL without this host's IQN, an unknown IQN.
+# CHAP; SendTargets discovery with discovery CHAP; a thin LUN's trim,
+# zeroes and map; a 4096-byte LUN served with 4096-byte blocks; ext4 on a
+# loop device over the FUSE export; and the refusals, each naming the
+# portal and the cause and never the secret: a wrong CHAP password, no
+# CHAP where the target wants it, an ACL without this host's IQN, an
+# unknown IQN.
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 cb_init
 . "$TESTS_SRCDIR/iscsi-lib.sh"
@@ -66,6 +68,40 @@ stop_server "$SERVER_PID"
 jq ".data.target_iqn = \"$TGT_IQN-none\"" "$T/ci.json" > "$T/ci2.json" && mv "$T/ci2.json" "$T/ci.json"
 refused "an unknown IQN" "has no target of that IQN"
 echo "ok - refused, naming portal and cause, no secret printed: wrong CHAP, no CHAP, ACL, unknown IQN"
+
+# SendTargets discovery: --multipath with one portal named asks it for
+# the target's portals (tgtd lists only the one asked), with discovery
+# CHAP (tgtd: an account bound to no target guards discovery).
+iscsi_ci a
+tgt_adm a --op new --mode account --user disc-user --password "disc-pw-$$"
+tgt_adm a --op bind --mode account --user disc-user
+start_fg --multipath
+grep -q "SendTargets discovery at ${TGT_PORTAL[a]}: cannot log in: .*wants discovery CHAP credentials.*serving on the one portal" "$SERVER_ERR" ||
+	fail "discovery without its CHAP credentials: $(cat "$SERVER_ERR")"
+nbdinfo "$NBD_URI" > /dev/null || fail "not served on the one portal after discovery failed"
+stop_server "$SERVER_PID"
+discovery_ci() {
+	jq --arg pw "$1" '.data += {discovery_auth_method: "CHAP",
+		discovery_auth_username: "disc-user", discovery_auth_password: $pw}' \
+		"$T/ci.json" > "$T/ci-disc.json"
+}
+discovery_ci "wrong-disc-pw-$$"
+"$CINDER_BRICK" export --connection-info "$T/ci-disc.json" --nbd "unix:$T/d.sock" \
+	--multipath --enforce-multipath > "$T/out" 2> "$T/err" &&
+	fail "--enforce-multipath served after discovery failed"
+grep -q "multipath is enforced, but the connection_info names one portal, and SendTargets discovery at ${TGT_PORTAL[a]}: cannot log in: .*refused the discovery CHAP user and password" "$T/err" ||
+	fail "a wrong discovery password: $(cat "$T/err")"
+! grep -qF "wrong-disc-pw-$$" "$T/out" "$T/err" || fail "the discovery password was printed"
+discovery_ci "disc-pw-$$"
+cp "$T/ci-disc.json" "$T/ci.json"
+start_fg --multipath
+! grep -q "SendTargets" "$SERVER_ERR" || fail "discovery with its credentials: $(cat "$SERVER_ERR")"
+nbdinfo "$NBD_URI" > /dev/null || fail "not served after discovery"
+stop_server "$SERVER_PID"
+tgt_adm a --op unbind --mode account --user disc-user
+tgt_adm a --op delete --mode account --user disc-user
+iscsi_ci a
+echo "ok - SendTargets discovery for --multipath on one portal: with discovery CHAP, refused (named, no secret), missing"
 
 # A thin LUN (tgtd's thin_provisioning): trim is UNMAP, zeroes that may be
 # a hole WRITE SAME with UNMAP, other zeroes written; the map is GET LBA

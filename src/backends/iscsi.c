@@ -2,7 +2,8 @@
  * array drivers), through libiscsi in userspace: no kernel initiator, no
  * iscsiadm.  It logs in with this host's initiator name (what
  * get-connector reports, so the target's ACL admits it) on one path, or
- * with multipath on every path the connection_info lists, and keeps each
+ * with multipath on every path the connection_info lists (or SendTargets
+ * discovery finds, iscsi_discovery.c), and keeps each
  * up (iscsi_path.c); requests go to the healthy paths (iscsi_io.c).
  *
  * Opening logs in and asks the LUN what it is (READ CAPACITY 16, the
@@ -222,6 +223,22 @@ static void iscsi_backend_close(void *handle)
 	free(v);
 }
 
+/* Where discovery fails, the one portal connection_info names still
+ * serves, unless multipath is enforced. */
+static int discover(struct iscsi_volume *v, const struct cb_open_opts *opts)
+{
+	if (iscsi_discover(&v->target, v->initiator) == 0)
+		return 0;
+	if (opts->enforce_multipath) {
+		cb_set_error(cb_get_errno(), "multipath is enforced, but the connection_info "
+			     "names one portal, and %s", cb_get_error());
+		return -1;
+	}
+	cb_log(CB_LOG_WARNING, "%s; serving on the one portal the connection_info names",
+	       cb_get_error());
+	return 0;
+}
+
 static int open_volume(struct iscsi_volume *v, const json_t *data,
 		       const struct cb_open_opts *opts)
 {
@@ -233,6 +250,8 @@ static int open_volume(struct iscsi_volume *v, const json_t *data,
 	if (io_timeout(opts, &v->io_timeout_ms) ||
 	    iscsi_target_parse(data, opts->multipath || opts->enforce_multipath, &v->target) ||
 	    cb_initiator_name(v->initiator, sizeof v->initiator))
+		return -1;
+	if (v->target.discover && discover(v, opts) == -1)
 		return -1;
 	v->n_paths = v->target.n_paths;
 	v->read_only = opts->read_only || v->target.read_only;

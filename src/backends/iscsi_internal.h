@@ -77,6 +77,17 @@ struct iscsi_volume {
 	} shown[ISCSI_MAX_PATHS];
 };
 
+/* Bounds a login's PDUs and its TCP connect (SYN retries). */
+#define ISCSI_LOGIN_TIMEOUT_S 10
+#define ISCSI_TCP_SYN_RETRIES 3
+
+/* iscsi_discovery.c */
+/* SendTargets discovery on t's first portal (with t's discovery CHAP
+ * credentials, if any) as initiator: every portal it lists for t's IQN
+ * becomes a path.  0, or -1 with the error set (naming the portal and
+ * the cause, never the password), t unchanged. */
+int iscsi_discover(struct iscsi_target *t, const char *initiator);
+
 /* iscsi_path.c */
 uint64_t iscsi_now_ms(void);
 /* Logs in on p's portal, synchronously (at open).  0, or -1 with the

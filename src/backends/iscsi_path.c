@@ -28,9 +28,6 @@
 /* A ping a second; a path with this many unanswered is dead. */
 #define NOP_INTERVAL_MS 1000u
 #define NOPS_UNANSWERED_MAX 5
-/* Bounds a login's PDUs and its TCP connect (SYN retries). */
-#define LOGIN_TIMEOUT_S 10
-#define TCP_SYN_RETRIES 3
 
 uint64_t iscsi_now_ms(void)
 {
@@ -96,8 +93,8 @@ static struct iscsi_context *new_context(const struct iscsi_path *p)
 		return NULL;
 	}
 	iscsi_set_noautoreconnect(ctx, 1);
-	iscsi_set_tcp_syncnt(ctx, TCP_SYN_RETRIES);
-	iscsi_set_timeout(ctx, LOGIN_TIMEOUT_S);
+	iscsi_set_tcp_syncnt(ctx, ISCSI_TCP_SYN_RETRIES);
+	iscsi_set_timeout(ctx, ISCSI_LOGIN_TIMEOUT_S);
 	return ctx;
 }
 

@@ -144,9 +144,12 @@ int iscsi_target_parse(const json_t *data, bool multipath, struct iscsi_target *
 			       json_object_get(data, "target_lun"), ""))
 			goto fail;
 		t->n_paths = 1;
+		t->discover = multipath;
 	}
-	/* discovery_auth_* are not read: the target's IQN is always given, so
-	 * nothing is discovered. */
+	if (t->discover && parse_chap(data, "discovery_auth_method", "discovery_auth_username",
+				      "discovery_auth_password", &t->discovery,
+				      &t->discovery_chap))
+		goto fail;
 	if (parse_chap(data, "auth_method", "auth_username", "auth_password", &t->session,
 		       &t->chap))
 		goto fail;
@@ -163,7 +166,34 @@ fail:
 	return -1;
 }
 
+static bool is_path(const struct iscsi_target *t, const char *portal)
+{
+	for (unsigned i = 0; i < t->n_paths; i++)
+		if (strcmp(t->paths[i].portal, portal) == 0)
+			return true;
+	return false;
+}
+
+void iscsi_target_add_discovered(struct iscsi_target *t, const char *iqn,
+				 const char *address)
+{
+	struct iscsi_path_address *p = &t->paths[t->n_paths];
+	/* The portal group tag follows the last comma ("[v6]:port" has none). */
+	const char *tag = strrchr(address, ',');
+	size_t len = tag ? (size_t)(tag - address) : strlen(address);
+
+	if (t->n_paths == ISCSI_MAX_PATHS || strcmp(iqn, t->paths[0].iqn) != 0 || len == 0 ||
+	    len >= sizeof p->portal)
+		return;
+	*p = t->paths[0];
+	memcpy(p->portal, address, len);
+	p->portal[len] = '\0';
+	if (!is_path(t, p->portal))
+		t->n_paths++;
+}
+
 void iscsi_target_wipe(struct iscsi_target *t)
 {
 	explicit_bzero(t->session.password, sizeof t->session.password);
+	explicit_bzero(t->discovery.password, sizeof t->discovery.password);
 }

@@ -1,12 +1,14 @@
 /* Unit tests of iscsi_target_parse (backends/iscsi_target.c): the
  * connection_info Cinder's iSCSI drivers send, its multipath lists, CHAP,
- * and bad shapes, whose messages never carry a password. */
+ * discovery and the portals it lists, and bad shapes, whose messages never
+ * carry a password. */
 #include <config.h>
 
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -123,6 +125,62 @@ static void test_chap_refusals_keep_the_secret(void **state)
 	assert_null(strstr(cb_get_error(), "pw-sample-3"));
 }
 
+/* One portal and multipath: discovery's, with its own CHAP credentials;
+ * without multipath, nothing is discovered and discovery_auth_* unread. */
+static const char one_portal[] =
+	"{\"target_portal\": \"10.0.0.1:3260\", \"target_iqn\": \"iqn.2010-10.org.x:v\","
+	"\"target_lun\": 2, \"discovery_auth_method\": \"CHAP\","
+	"\"discovery_auth_username\": \"du\", \"discovery_auth_password\": \"dpw-1\"}";
+
+static void test_discovery_asked_for(void **state)
+{
+	struct iscsi_target t;
+
+	assert_int_equal(parse_sample(one_portal, false, &t), 0);
+	assert_false(t.discover);
+	assert_false(t.discovery_chap);
+	assert_int_equal(parse_sample(one_portal, true, &t), 0);
+	assert_true(t.discover);
+	assert_true(t.discovery_chap);
+	assert_string_equal(t.discovery.user, "du");
+	assert_string_equal(t.discovery.password, "dpw-1");
+	assert_false(t.chap);
+	iscsi_target_wipe(&t);
+	assert_int_equal(t.discovery.password[0], 0);
+	/* The lists are the paths: nothing to discover. */
+	assert_int_equal(parse_sample(lvm_sample, true, &t), 0);
+	assert_false(t.discover);
+	iscsi_target_wipe(&t);
+}
+
+static void test_discovered_portals(void **state)
+{
+	struct iscsi_target t;
+
+	assert_int_equal(parse_sample(one_portal, true, &t), 0);
+	/* The portal connection_info names, listed again: no new path. */
+	iscsi_target_add_discovered(&t, "iqn.2010-10.org.x:v", "10.0.0.1:3260,1");
+	iscsi_target_add_discovered(&t, "iqn.2010-10.org.x:v", "10.0.0.2:3260,1");
+	iscsi_target_add_discovered(&t, "iqn.2010-10.org.x:v", "[fd00::2]:3260,2");
+	/* Another target's portal, and addresses with nothing before the tag. */
+	iscsi_target_add_discovered(&t, "iqn.2010-10.org.x:other", "10.0.0.3:3260,1");
+	iscsi_target_add_discovered(&t, "iqn.2010-10.org.x:v", ",1");
+	iscsi_target_add_discovered(&t, "iqn.2010-10.org.x:v", "");
+	assert_int_equal(t.n_paths, 3);
+	assert_string_equal(t.paths[1].portal, "10.0.0.2:3260");
+	assert_string_equal(t.paths[1].iqn, "iqn.2010-10.org.x:v");
+	assert_int_equal(t.paths[1].lun, 2);
+	assert_string_equal(t.paths[2].portal, "[fd00::2]:3260");
+	for (int i = 4; i < 20; i++) {
+		char a[32];
+
+		snprintf(a, sizeof a, "10.0.1.%d:3260,1", i);
+		iscsi_target_add_discovered(&t, "iqn.2010-10.org.x:v", a);
+	}
+	assert_int_equal(t.n_paths, ISCSI_MAX_PATHS);
+	iscsi_target_wipe(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +189,8 @@ int main(void)
 		cmocka_unit_test(test_lists_alone_and_defaults),
 		cmocka_unit_test(test_bad_shapes),
 		cmocka_unit_test(test_chap_refusals_keep_the_secret),
+		cmocka_unit_test(test_discovery_asked_for),
+		cmocka_unit_test(test_discovered_portals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
