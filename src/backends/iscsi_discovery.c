@@ -28,25 +28,6 @@ static const char *login_hint(const struct iscsi_target *t, const char *err)
 	return "";
 }
 
-static struct iscsi_context *discovery_context(const struct iscsi_target *t,
-					       const char *initiator)
-{
-	struct iscsi_context *ctx = iscsi_create_context(initiator);
-
-	if (!ctx)
-		return NULL;
-	if (iscsi_set_session_type(ctx, ISCSI_SESSION_DISCOVERY) ||
-	    (t->discovery_chap && iscsi_set_initiator_username_pwd(ctx, t->discovery.user,
-								   t->discovery.password))) {
-		iscsi_destroy_context(ctx);
-		return NULL;
-	}
-	iscsi_set_noautoreconnect(ctx, 1);
-	iscsi_set_tcp_syncnt(ctx, ISCSI_TCP_SYN_RETRIES);
-	iscsi_set_timeout(ctx, ISCSI_LOGIN_TIMEOUT_S);
-	return ctx;
-}
-
 static void add_listed(struct iscsi_target *t, const struct iscsi_discovery_address *da)
 {
 	for (; da; da = da->next)
@@ -58,7 +39,8 @@ static void add_listed(struct iscsi_target *t, const struct iscsi_discovery_addr
 int iscsi_discover(struct iscsi_target *t, const char *initiator)
 {
 	const char *portal = t->paths[0].portal;
-	struct iscsi_context *ctx = discovery_context(t, initiator);
+	struct iscsi_context *ctx =
+		iscsi_new_context(initiator, NULL, t->discovery_chap ? &t->discovery : NULL);
 	struct iscsi_discovery_address *da;
 	bool listed;
 

@@ -77,10 +77,6 @@ struct iscsi_volume {
 	} shown[ISCSI_MAX_PATHS];
 };
 
-/* Bounds a login's PDUs and its TCP connect (SYN retries). */
-#define ISCSI_LOGIN_TIMEOUT_S 10
-#define ISCSI_TCP_SYN_RETRIES 3
-
 /* iscsi_discovery.c */
 /* SendTargets discovery on t's first portal (with t's discovery CHAP
  * credentials, if any) as initiator: every portal it lists for t's IQN
@@ -90,6 +86,12 @@ int iscsi_discover(struct iscsi_target *t, const char *initiator);
 
 /* iscsi_path.c */
 uint64_t iscsi_now_ms(void);
+/* A context that logs in as initiator to the target iqn, or NULL for a
+ * discovery session, with chap's credentials if not NULL; its login's
+ * connect and PDUs time out, and it never reconnects by itself.  NULL if
+ * libiscsi refuses. */
+struct iscsi_context *iscsi_new_context(const char *initiator, const char *iqn,
+					const struct iscsi_chap *chap);
 /* Logs in on p's portal, synchronously (at open).  0, or -1 with the
  * error set (naming the portal and the cause) and p DOWN. */
 int iscsi_path_login_sync(struct iscsi_path *p);

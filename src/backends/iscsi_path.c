@@ -28,6 +28,9 @@
 /* A ping a second; a path with this many unanswered is dead. */
 #define NOP_INTERVAL_MS 1000u
 #define NOPS_UNANSWERED_MAX 5
+/* Bounds a login's PDUs and its TCP connect (SYN retries). */
+#define LOGIN_TIMEOUT_S 10
+#define TCP_SYN_RETRIES 3
 
 uint64_t iscsi_now_ms(void)
 {
@@ -78,24 +81,31 @@ json_t *iscsi_paths_json(struct iscsi_volume *v)
 	return all;
 }
 
-static struct iscsi_context *new_context(const struct iscsi_path *p)
+struct iscsi_context *iscsi_new_context(const char *initiator, const char *iqn,
+				       const struct iscsi_chap *chap)
 {
-	const struct iscsi_volume *v = p->v;
-	struct iscsi_context *ctx = iscsi_create_context(v->initiator);
+	struct iscsi_context *ctx = iscsi_create_context(initiator);
 
 	if (!ctx)
 		return NULL;
-	if (iscsi_set_targetname(ctx, p->addr->iqn) ||
-	    iscsi_set_session_type(ctx, ISCSI_SESSION_NORMAL) ||
-	    (v->target.chap && iscsi_set_initiator_username_pwd(ctx, v->target.session.user,
-								v->target.session.password))) {
+	if ((iqn && iscsi_set_targetname(ctx, iqn)) ||
+	    iscsi_set_session_type(ctx, iqn ? ISCSI_SESSION_NORMAL : ISCSI_SESSION_DISCOVERY) ||
+	    (chap && iscsi_set_initiator_username_pwd(ctx, chap->user, chap->password))) {
 		iscsi_destroy_context(ctx);
 		return NULL;
 	}
 	iscsi_set_noautoreconnect(ctx, 1);
-	iscsi_set_tcp_syncnt(ctx, ISCSI_TCP_SYN_RETRIES);
-	iscsi_set_timeout(ctx, ISCSI_LOGIN_TIMEOUT_S);
+	iscsi_set_tcp_syncnt(ctx, TCP_SYN_RETRIES);
+	iscsi_set_timeout(ctx, LOGIN_TIMEOUT_S);
 	return ctx;
+}
+
+static struct iscsi_context *new_context(const struct iscsi_path *p)
+{
+	const struct iscsi_volume *v = p->v;
+
+	return iscsi_new_context(v->initiator, p->addr->iqn,
+				 v->target.chap ? &v->target.session : NULL);
 }
 
 /* What a login failure means, for the user: libiscsi's words say which
