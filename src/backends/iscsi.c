@@ -3,8 +3,8 @@
  * iscsiadm.  It logs in with this host's initiator name (what
  * get-connector reports, so the target's ACL admits it) on one path, or
  * with multipath on every path the connection_info lists (or SendTargets
- * discovery finds, iscsi_discovery.c), and keeps each
- * up (iscsi_path.c); requests go to the healthy paths (iscsi_io.c).
+ * discovery finds, iscsi_discovery.c), and keeps each up (iscsi_path.c);
+ * requests go to the healthy paths (iscsi_io.c).
  *
  * Opening logs in and asks the LUN what it is (READ CAPACITY 16, the
  * block limits and logical block provisioning VPD pages) synchronously;
