@@ -161,6 +161,27 @@ const char *cb_backend_option(const struct cb_open_opts *o, const struct cb_back
 	return json_string_value(json_object_get(o->options, key));
 }
 
+int cb_backend_option_seconds(const struct cb_open_opts *o, const struct cb_backend_ops *ops,
+			      const char *name, unsigned dflt, unsigned max, unsigned *seconds)
+{
+	const char *s = cb_backend_option(o, ops, name);
+	char *end;
+	unsigned long n;
+
+	*seconds = dflt;
+	if (!s)
+		return 0;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || *end || s[0] < '0' || s[0] > '9' || n < 1 || n > max) {
+		cb_set_error(EINVAL, "%s.%s is a number of seconds from 1 to %u, not '%s'",
+			     ops->name, name, max, s);
+		return -1;
+	}
+	*seconds = (unsigned)n;
+	return 0;
+}
+
 struct cb_backend *cb_backend_open(const json_t *connection_info,
 				   const struct cb_open_opts *opts)
 {

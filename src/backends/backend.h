@@ -187,6 +187,11 @@ const struct cb_backend_option *cb_backend_option_find(const char *key,
  * when it is not given. */
 const char *cb_backend_option(const struct cb_open_opts *o, const struct cb_backend_ops *ops,
 			      const char *name);
+/* For backends: option name as a whole number of seconds from 1 to max,
+ * or dflt when it is not given; -1 with EINVAL and a message naming the
+ * option and the range otherwise. */
+int cb_backend_option_seconds(const struct cb_open_opts *o, const struct cb_backend_ops *ops,
+			      const char *name, unsigned dflt, unsigned max, unsigned *seconds);
 
 static inline void cb_backend_submit(struct cb_backend *b, struct cb_io *io)
 {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "event_loop.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 
 struct cb_event_loop {
@@ -28,14 +29,6 @@ struct cb_event_loop {
 	unsigned inline_runs;		/* submit_inline() calls, under lock */
 	pthread_t thread;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
 
 /* The queue, oldest first. */
 static struct cb_io *take_queue(struct cb_event_loop *l)
@@ -124,7 +117,7 @@ void cb_event_loop_submit(struct cb_event_loop *l, struct cb_io *io, bool alone)
 static void *run(void *arg)
 {
 	struct cb_event_loop *l = arg;
-	uint64_t next_tick = now_ms() + l->src.tick_ms, counter;
+	uint64_t next_tick = cb_now_ms() + l->src.tick_ms, counter;
 
 	pthread_mutex_lock(&l->lock);
 	while (!__atomic_load_n(&l->stopping, __ATOMIC_ACQUIRE)) {
@@ -137,7 +130,7 @@ static void *run(void *arg)
 		n = l->src.poll_fds(l->src.ctx, p + 1);
 		memcpy(l->waits_on, p + 1, (size_t)n * sizeof *p);
 		l->n_waits_on = n;
-		now = now_ms();
+		now = cb_now_ms();
 		runs = l->inline_runs;
 		pthread_mutex_unlock(&l->lock);
 		poll(p, (nfds_t)n + 1, next_tick > now ? (int)(next_tick - now) : 0);
@@ -151,10 +144,10 @@ static void *run(void *arg)
 		 * level-triggered: the next poll() shows what still holds. */
 		if (i <= n && runs == l->inline_runs)
 			l->src.service(l->src.ctx, p + 1, n);
-		if (now_ms() >= next_tick) {
+		if (cb_now_ms() >= next_tick) {
 			if (l->src.tick)
 				l->src.tick(l->src.ctx);
-			next_tick = now_ms() + l->src.tick_ms;
+			next_tick = cb_now_ms() + l->src.tick_ms;
 		}
 	}
 	pthread_mutex_unlock(&l->lock);

@@ -43,21 +43,12 @@ struct lun_facts {
 
 static int io_timeout(const struct cb_open_opts *opts, unsigned *ms)
 {
-	const char *s = cb_backend_option(opts, &cb_iscsi_backend, "io_timeout");
-	char *end;
-	unsigned long n;
+	unsigned s;
 
-	*ms = IO_TIMEOUT_DEFAULT_S * 1000u;
-	if (!s)
-		return 0;
-	errno = 0;
-	n = strtoul(s, &end, 10);
-	if (errno || *end || n < 1 || n > IO_TIMEOUT_MAX_S || s[0] == '-') {
-		cb_set_error(EINVAL, "iscsi.io_timeout is a number of seconds from 1 to %d, not "
-			     "'%s'", IO_TIMEOUT_MAX_S, s);
+	if (cb_backend_option_seconds(opts, &cb_iscsi_backend, "io_timeout",
+				      IO_TIMEOUT_DEFAULT_S, IO_TIMEOUT_MAX_S, &s) == -1)
 		return -1;
-	}
-	*ms = (unsigned)n * 1000u;
+	*ms = s * 1000u;
 	return 0;
 }
 

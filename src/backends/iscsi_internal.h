@@ -17,6 +17,7 @@
 #include "event_loop.h"
 #include "inflight.h"
 #include "iscsi_target.h"
+#include "lib/clock.h"
 
 struct iscsi_context;
 struct scsi_task;
@@ -85,7 +86,6 @@ struct iscsi_volume {
 int iscsi_discover(struct iscsi_target *t, const char *initiator);
 
 /* iscsi_path.c */
-uint64_t iscsi_now_ms(void);
 /* A context that logs in as initiator to the target iqn, or NULL for a
  * discovery session, with chap's credentials if not NULL; its login's
  * connect and PDUs time out, and it never reconnects by itself.  NULL if

@@ -106,7 +106,7 @@ static void wait_push_tail(struct iscsi_volume *v, struct iscsi_req *r)
 /* Back to wait, first in line: it is older than those waiting. */
 static void wait_push_head(struct iscsi_volume *v, struct iscsi_req *r)
 {
-	if (iscsi_now_ms() >= r->deadline_ms) {
+	if (cb_now_ms() >= r->deadline_ms) {
 		cb_log(CB_LOG_ERROR, "iSCSI: a request waited %u s for a path: I/O error",
 		       v->io_timeout_ms / 1000);
 		finish(r, EIO);
@@ -210,7 +210,7 @@ static struct scsi_task *new_task(struct iscsi_req *r, struct iscsi_context *ctx
 /* 0, or -1 when the path cannot take it (and is failed). */
 static int send_on(struct iscsi_req *r, struct iscsi_path *p)
 {
-	uint64_t now = iscsi_now_ms();
+	uint64_t now = cb_now_ms();
 	unsigned left_s = (unsigned)((r->deadline_ms - now + 999) / 1000);
 
 	/* libiscsi times the PDU out when the target holds it past the
@@ -248,7 +248,7 @@ void iscsi_io_dispatch(struct iscsi_volume *v)
 
 void iscsi_io_expire(struct iscsi_volume *v)
 {
-	uint64_t now = iscsi_now_ms();
+	uint64_t now = cb_now_ms();
 	struct iscsi_req *keep = NULL, *r;
 	unsigned expired = 0;
 
@@ -296,7 +296,7 @@ void iscsi_io_submit(struct iscsi_volume *v, struct cb_io *io)
 		return;
 	}
 	*r = (struct iscsi_req){ .v = v, .io = io,
-				 .deadline_ms = iscsi_now_ms() + v->io_timeout_ms };
+				 .deadline_ms = cb_now_ms() + v->io_timeout_ms };
 	wait_push_tail(v, r);
 	iscsi_io_dispatch(v);
 }

@@ -32,22 +32,13 @@
 #define LOGIN_TIMEOUT_S 10
 #define TCP_SYN_RETRIES 3
 
-uint64_t iscsi_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
-
 static void set_state(struct iscsi_path *p, enum iscsi_path_state s)
 {
 	struct iscsi_volume *v = p->v;
 	struct iscsi_path_view *shown = &v->shown[p - v->paths];
 
 	p->state = s;
-	p->since_ms = iscsi_now_ms();
+	p->since_ms = cb_now_ms();
 	pthread_mutex_lock(&v->shown_lock);
 	/* For people, a path is up or down: logging in again is down. */
 	if (shown->up != (s == PATH_UP) || !shown->since) {
@@ -164,7 +155,7 @@ int iscsi_path_login_sync(struct iscsi_path *p)
 	iscsi_destroy_context(p->ctx);
 	p->ctx = NULL;
 	p->failed_logins = 1;
-	p->retry_at_ms = iscsi_now_ms() + BACKOFF_FIRST_MS;
+	p->retry_at_ms = cb_now_ms() + BACKOFF_FIRST_MS;
 	set_state(p, PATH_DOWN);
 	cb_set_error(EIO, "cannot log in to iSCSI target %s LUN %d at %s: %s", p->addr->iqn,
 		     p->addr->lun, p->addr->portal, p->error);
@@ -224,7 +215,7 @@ static void reap(struct iscsi_path *p)
 	iscsi_destroy_context(p->ctx);
 	p->ctx = NULL;
 	p->failed_logins++;
-	p->retry_at_ms = iscsi_now_ms() + (backoff < BACKOFF_MAX_MS ? backoff : BACKOFF_MAX_MS);
+	p->retry_at_ms = cb_now_ms() + (backoff < BACKOFF_MAX_MS ? backoff : BACKOFF_MAX_MS);
 	set_state(p, PATH_DOWN);
 }
 
@@ -253,7 +244,7 @@ static void ping(struct iscsi_path *p, uint64_t now)
 
 void iscsi_paths_tick(struct iscsi_volume *v)
 {
-	uint64_t now = iscsi_now_ms();
+	uint64_t now = cb_now_ms();
 	unsigned i;
 
 	for (i = 0; i < v->n_paths; i++) {
