@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lib/log.h"
 
 const char *program_name = "cinder-brick";
 
@@ -77,6 +78,16 @@ void cli_print_json(const json_t *j)
 	putchar('\n');
 }
 
+/* A count still pending as a command ends (a warning repeated while it
+ * attached, an error while it served) is logged, not lost. */
+static int run(const struct command *c, int argc, char **argv)
+{
+	int status = c->run(argc, argv);
+
+	cb_log_flush();
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -93,7 +104,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+			return run(&commands[i], argc - 1, argv + 1);
 	cli_error("unknown command '%s'", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

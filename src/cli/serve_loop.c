@@ -72,7 +72,7 @@ static int next_signal(struct cb_export *x, const sigset_t *sigs, const char *pa
 int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs, const char *paths_file)
 {
 	json_t *paths = NULL;
-	int sig;
+	int sig, stopped;
 
 	for (;;) {
 		sig = next_signal(x, sigs, paths_file, &paths);
@@ -85,7 +85,10 @@ int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs, const cha
 		cli_error("%s; still serving %s", cb_get_error(), cb_export_device(x));
 	}
 	json_decref(paths);
-	if (cb_export_stop(x) == -1) {
+	stopped = cb_export_stop(x);
+	/* The last count of a repeated error, before the process's last word. */
+	cb_log_flush();
+	if (stopped == -1) {
 		cli_error("%s", cb_get_error());
 		return EXIT_FAILURE_RUNTIME;
 	}

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "engine/export.h"
 #include "lib/error.h"
+#include "lib/log.h"
 
 #define REQUEST_MAX (1u << 20)
 
@@ -149,6 +150,7 @@ int main(int argc, char **argv)
 	snprintf(paths, sizeof paths, "%s", paths_file ? paths_file : "");
 	json_decref(req);
 	if (!x) {
+		cb_log_flush();
 		answer_error();
 		cli_daemon_failed(EXIT_FAILURE_RUNTIME);
 		return EXIT_FAILURE_RUNTIME;
