@@ -132,20 +132,3 @@ iscsi_ci() {
 		  + (if $user != "" then {auth_method: "CHAP", auth_username: $user,
 		     auth_password: $pw} else {} end))}' > "$T/ci.json"
 }
-
-# start_fg ARGS...: the export in the foreground, as our child, its log
-# (path failures and returns) in SERVER_ERR; sets SERVER_PID and NBD_URI.
-start_fg() {
-	local n=$((NSERVERS + 1))
-
-	NSERVERS=$n
-	SERVER_OUT=$T/server$n.out
-	SERVER_ERR=$T/server$n.err
-	"$CINDER_BRICK" export --foreground --connection-info "$T/ci.json" \
-		--nbd "unix:$T/nbd$n.sock" "$@" > "$SERVER_OUT" 2> "$SERVER_ERR" &
-	SERVER_PID=$!
-	SERVER_PIDS+=("$SERVER_PID")
-	wait_for 300 grep -q '^nbd: ' "$SERVER_OUT" ||
-		fail "export $* did not become ready: $(cat "$SERVER_ERR")"
-	NBD_URI=$(sed -n 's/^nbd: //p' "$SERVER_OUT")
-}

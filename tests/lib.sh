@@ -192,6 +192,24 @@ start_unix() {
 	[ -S "$SOCK" ] || fail "no socket at $SOCK"
 }
 
+# start_fg ARGS...: the export in the foreground, as our child, its log
+# (a backend's failures and recoveries) in SERVER_ERR; sets SERVER_PID
+# and NBD_URI.
+start_fg() {
+	local n=$((NSERVERS + 1))
+
+	NSERVERS=$n
+	SERVER_OUT=$T/server$n.out
+	SERVER_ERR=$T/server$n.err
+	"$CINDER_BRICK" export --foreground --connection-info "${CONN_INFO:-$T/ci.json}" \
+		--nbd "unix:$T/nbd$n.sock" "$@" > "$SERVER_OUT" 2> "$SERVER_ERR" &
+	SERVER_PID=$!
+	SERVER_PIDS+=("$SERVER_PID")
+	wait_for 300 grep -q '^nbd: ' "$SERVER_OUT" ||
+		fail "export $* did not become ready: $(cat "$SERVER_ERR")"
+	NBD_URI=$(sed -n 's/^nbd: //p' "$SERVER_OUT")
+}
+
 free_port() {
 	"$PY" -c 'import socket
 s = socket.socket()

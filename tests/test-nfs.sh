@@ -8,58 +8,11 @@
 # local-attach against a fake Cinder whose attachment update leaves out
 # the format: asked of the attachment, raw served, qcow2 refused.
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
+. "$TESTS_SRCDIR/nfs-lib.sh" || exit 99
+nfs_init
+require_cmd nbdcopy qemu-io qemu-img
 cb_init
-require_built nfs
-[ "$(id -u)" = 0 ] || skip "an NFS server needs root"
-require_cmd ganesha.nfsd rpcbind rpcinfo nbdcopy qemu-io qemu-img ss
-
-# NFSv3 finds its ports through rpcbind on 127.0.0.1:111; v4 is on 2049.
-if ! rpcinfo -p 127.0.0.1 > /dev/null 2>&1; then
-	rpcbind -f -w &
-	SERVER_PIDS+=("$!")
-	wait_for 100 rpcinfo -p 127.0.0.1 > /dev/null 2>&1 || fail "rpcbind did not start"
-fi
-! ss -ltn | grep -q '[:.]2049 ' || skip "port 2049 is taken: another NFS server runs here"
-mkdir -m 755 "$T/export"
-# A filesystem of its own: ganesha finds an export's filesystem in the
-# mount table, which inside a chroot has no entry for the chroot's /tmp.
-mount -t tmpfs -o size=512m,mode=755 cb-nfs-test "$T/export" || fail "cannot mount a tmpfs"
-nfs_cleanup() {
-	local rc=$?
-
-	stop_all_servers
-	umount -l "$T/mnt" 2> /dev/null
-	umount -l "$T/export"
-	(exit $rc)
-	cb_cleanup
-}
-trap nfs_cleanup EXIT
-# The same path for v3 (Path) and v4 (Pseudo), as a Cinder NFS share has one.
-# No Bind_addr: ganesha resolves it with AI_ADDRCONFIG, which finds no
-# address where lo is the only interface (a network namespace, a sandbox).
-# So it listens on every address, and its export admits 127.0.0.1 alone.
-cat > "$T/ganesha.conf" <<CONF
-NFS_CORE_PARAM { Protocols = 3, 4; Enable_NLM = false; Enable_RQUOTA = false; }
-NFSV4 { Graceless = true; }
-EXPORT {
-	Export_Id = 1; Path = $T/export; Pseudo = $T/export;
-	Access_Type = None; Squash = No_Root_Squash; Protocols = 3, 4; Transports = TCP;
-	SecType = sys; FSAL { Name = VFS; }
-	CLIENT { Clients = 127.0.0.1; Access_Type = RW; }
-}
-CONF
-ganesha.nfsd -F -L "$T/ganesha.log" -f "$T/ganesha.conf" -p "$T/ganesha.pid" &
-SERVER_PIDS+=("$!")
-wait_for 300 rpcinfo -T tcp 127.0.0.1 nfs 3 > /dev/null 2>&1 ||
-	fail "nfs-ganesha did not start: $(tail -5 "$T/ganesha.log")"
-
-# nfs_ci NAME OPTIONS FORMAT: connection_info for $T/export/NAME.
-nfs_ci() {
-	jq -n --arg e "127.0.0.1:$T/export" --arg n "$1" --arg o "$2" --arg f "$3" \
-		'{driver_volume_type: "nfs", data: {export: $e, name: $n, format: $f,
-		  options: (if $o == "" then null else $o end), access_mode: "rw"}}' > "$T/ci.json"
-}
-require_cmd jq
+nfs_start
 
 for opts in "" "-o vers=4"; do
 	v=$([ -z "$opts" ] && echo 3 || echo 4)
@@ -85,7 +38,7 @@ done
 if built fuse; then
 	make_disk "$T/export/fs.img" 64M
 	nfs_ci fs.img "-o vers=4" raw
-	mkdir "$T/fuse" "$T/mnt"
+	mkdir "$T/fuse"
 	start_server --nbd "unix:$T/fs.sock" --fuse "$T/fuse" --loop
 	DEV=$(sed -n 's/^loop: //p' "$SERVER_OUT")
 	ext4_through "$DEV" "$T/export/fs.img"

@@ -6,29 +6,23 @@
  * is honoured: 3 or 4) and "format" (only "raw" is served: anything else
  * would hand the guest format's own bytes to the filesystem).
  *
- * Opening uses libnfs's synchronous calls; after that, every request goes
- * through one event loop (event_loop.c), which keeps the libnfs context to
- * one thread at a time, as it is not thread-safe.
+ * Every call into libnfs, opening included, runs on one event loop
+ * (event_loop.c), which keeps the libnfs context to one thread at a time,
+ * as it is not thread-safe.  nfs_session.c keeps a session up through
+ * server restarts; nfs_io.c sends the requests on it.
  */
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <nfsc/libnfs.h>
-#include <nfsc/libnfs-raw.h>
-#include <nfsc/libnfs-raw-nfs4.h>	/* NFS_V4 */
 
-#include "backend.h"
-#include "event_loop.h"
-#include "inflight.h"
+#include "lib/clock.h"
 #include "lib/error.h"
-#include "lib/log.h"
+#include "nfs_internal.h"
 
 /* As the other backends: requests up to the largest the server accepts;
  * libnfs splits them into RPCs of the size the NFS server takes. */
@@ -39,17 +33,10 @@
  * READs (ganesha: 1 MiB).  Those are split here. */
 #define NFS4_WRITE_MAX 2048u
 #define NFS4_READ_MAX (256u << 10)
-
-struct nfs_volume {
-	struct nfs_context *nfs;
-	struct nfsfh *fh;
-	struct cb_event_loop *loop;
-	uint64_t size;
-	bool read_only;
-	uint32_t read_max, write_max;	/* 0: no limit */
-	char where[512];		/* host:/path/name, for messages */
-	struct cb_inflight inflight;
-};
+/* As iscsi.io_timeout, and below the kernel NBD client's default I/O
+ * timeout (60 s), which must stay above it. */
+#define IO_TIMEOUT_DEFAULT_S 60
+#define IO_TIMEOUT_MAX_S 86400
 
 /* "host:/path" (or "[v6addr]:/path") into host and path. */
 static int split_export(const char *export, char *host, size_t hlen, char *path, size_t plen)
@@ -95,223 +82,67 @@ static int check_format(const char *format)
 	return -1;
 }
 
-static int mount_and_open(struct nfs_volume *v, const json_t *data)
+/* What to mount and open, from connection_info data and the options. */
+static int parse(struct nfs_volume *v, const json_t *data, const struct cb_open_opts *opts)
 {
 	const char *export = json_string_value(json_object_get(data, "export"));
 	const char *name = json_string_value(json_object_get(data, "name"));
-	char host[256], path[1024], file[1280];
-	struct nfs_stat_64 st;
-	int version = nfs_version(json_string_value(json_object_get(data, "options")));
+	unsigned timeout;
 
-	if (version == -1 || check_format(json_string_value(json_object_get(data, "format"))))
+	v->version = nfs_version(json_string_value(json_object_get(data, "options")));
+	if (v->version == -1 || check_format(json_string_value(json_object_get(data, "format"))))
 		return -1;
 	if (!export || !name || !*name || strchr(name, '/')) {
 		cb_set_error(EINVAL, "connection_info data needs an \"export\" (host:/path) and "
 			     "a \"name\" (a file name)");
 		return -1;
 	}
-	if (split_export(export, host, sizeof host, path, sizeof path) == -1)
+	if (split_export(export, v->host, sizeof v->host, v->export_path,
+			 sizeof v->export_path) == -1)
 		return -1;
+	if (cb_backend_option_seconds(opts, &cb_nfs_backend, "io_timeout", IO_TIMEOUT_DEFAULT_S,
+				      IO_TIMEOUT_MAX_S, &timeout) == -1)
+		return -1;
+	v->io_timeout_ms = timeout * 1000u;
+	v->read_only = opts->read_only;
 	snprintf(v->where, sizeof v->where, "%s/%s", export, name);
-	snprintf(file, sizeof file, "/%s", name);
-	if (version == 4 && nfs_set_version(v->nfs, NFS_V4) != 0) {
-		cb_set_error(ENOTSUP, "this libnfs has no NFSv4");
-		return -1;
-	}
-	if (nfs_mount(v->nfs, host, path) != 0) {
-		cb_set_error(EIO, "cannot mount %s (NFSv%d): %s", export, version,
-			     nfs_get_error(v->nfs));
-		return -1;
-	}
-	if (nfs_open(v->nfs, file, v->read_only ? O_RDONLY : O_RDWR, &v->fh) != 0) {
-		cb_set_error(EIO, "cannot open %s: %s", v->where, nfs_get_error(v->nfs));
-		return -1;
-	}
-	if (nfs_fstat64(v->nfs, v->fh, &st) != 0) {
-		cb_set_error(EIO, "cannot stat %s: %s", v->where, nfs_get_error(v->nfs));
-		return -1;
-	}
-	v->size = st.nfs_size;
-	v->write_max = version == 4 ? NFS4_WRITE_MAX : 0;
-	v->read_max = version == 4 ? NFS4_READ_MAX : 0;
+	snprintf(v->file, sizeof v->file, "/%s", name);
+	v->write_max = v->version == 4 ? NFS4_WRITE_MAX : 0;
+	v->read_max = v->version == 4 ? NFS4_READ_MAX : 0;
 	return 0;
-}
-
-static void done(struct nfs_volume *v, struct cb_io *io, int err)
-{
-	io->complete(io, err);
-	cb_inflight_done(&v->inflight);
-}
-
-/* libnfs's callbacks get the request as their private data, and the
- * request holds its volume in io->next, the backend's while in flight
- * (libnfs 4.0 has no private data per context). */
-static struct nfs_volume *volume_of(struct cb_io *io)
-{
-	return (struct nfs_volume *)(void *)io->next;
-}
-
-static void read_done(int status, struct nfs_context *nfs, void *data, void *arg)
-{
-	struct cb_io *io = arg;
-	struct nfs_volume *v = volume_of(io);
-
-	if (status < 0) {
-		cb_log(CB_LOG_ERROR, "%s: read: %s", v->where, (const char *)data);
-		done(v, io, -status);
-		return;
-	}
-	if (status > 0)
-		memcpy(io->buf, data, (size_t)status);
-	/* Past the end of a file that shrank behind us: zeroes. */
-	memset((char *)io->buf + status, 0, io->length - (size_t)status);
-	done(v, io, 0);
-}
-
-static void write_done(int status, struct nfs_context *nfs, void *data, void *arg)
-{
-	struct cb_io *io = arg;
-	struct nfs_volume *v = volume_of(io);
-
-	if (status < 0)
-		cb_log(CB_LOG_ERROR, "%s: write: %s", v->where, (const char *)data);
-	done(v, io, status < 0 ? -status : (uint32_t)status == io->length ? 0 : EIO);
-}
-
-static void flush_done(int status, struct nfs_context *nfs, void *data, void *arg)
-{
-	struct cb_io *io = arg;
-	struct nfs_volume *v = volume_of(io);
-
-	if (status < 0)
-		cb_log(CB_LOG_ERROR, "%s: commit: %s", v->where, (const char *)data);
-	done(v, io, status < 0 ? -status : 0);
-}
-
-/* A request sent in parts: done once every part is. */
-struct split {
-	struct nfs_volume *v;
-	struct cb_io *io;
-	unsigned left;
-	int err;
-	struct part {
-		struct split *split;
-		uint32_t off, len;
-	} parts[];
-};
-
-static void part_done(int status, struct nfs_context *nfs, void *data, void *arg)
-{
-	struct part *p = arg;
-	struct split *s = p->split;
-
-	if (status < 0 && !s->err) {
-		cb_log(CB_LOG_ERROR, "%s: %s: %s", s->v->where,
-		       s->io->op == CB_IO_READ ? "read" : "write", (const char *)data);
-		s->err = -status;
-	} else if (p->len && s->io->op == CB_IO_READ) {
-		if (status > 0)
-			memcpy((char *)s->io->buf + p->off, data, (size_t)status);
-		memset((char *)s->io->buf + p->off + status, 0, p->len - (size_t)status);
-	}
-	if (--s->left)
-		return;
-	done(s->v, s->io, s->err);
-	free(s);
-}
-
-static int queue_part(struct nfs_volume *v, struct cb_io *io, struct part *p)
-{
-	if (io->op == CB_IO_READ)
-		return nfs_pread_async(v->nfs, v->fh, io->offset + p->off, p->len, part_done, p);
-	return nfs_pwrite_async(v->nfs, v->fh, io->offset + p->off, p->len,
-				(char *)io->buf + p->off, part_done, p);
-}
-
-static int submit_in_parts(struct nfs_volume *v, struct cb_io *io, uint32_t max)
-{
-	unsigned n = (io->length + max - 1) / max, i;
-	struct split *s = malloc(sizeof *s + (n + 1) * sizeof s->parts[0]);
-
-	if (!s)
-		return -1;
-	/* One more than the parts: the request outlives the loop below. */
-	*s = (struct split){ .v = v, .io = io, .left = 1 };
-	for (i = 0; i < n; i++) {
-		struct part *p = &s->parts[i];
-
-		*p = (struct part){ .split = s, .off = i * max };
-		p->len = io->length - p->off < max ? io->length - p->off : max;
-		s->left++;
-		if (queue_part(v, io, p) < 0) {
-			s->left--;
-			s->err = EIO;
-			cb_log(CB_LOG_ERROR, "%s: cannot queue a request: %s", v->where,
-			       nfs_get_error(v->nfs));
-			break;
-		}
-	}
-	s->parts[n] = (struct part){ .split = s };
-	part_done(0, v->nfs, NULL, &s->parts[n]);
-	return 0;
-}
-
-/* Under the loop's lock. */
-static void loop_submit(void *ctx, struct cb_io *io)
-{
-	struct nfs_volume *v = ctx;
-	int r;
-
-	io->next = (struct cb_io *)(void *)v;
-	switch (io->op) {
-	case CB_IO_READ:
-		if (v->read_max && io->length > v->read_max)
-			r = submit_in_parts(v, io, v->read_max);
-		else
-			r = nfs_pread_async(v->nfs, v->fh, io->offset, io->length, read_done, io);
-		break;
-	case CB_IO_WRITE:
-		if (v->write_max && io->length > v->write_max)
-			r = submit_in_parts(v, io, v->write_max);
-		else
-			r = nfs_pwrite_async(v->nfs, v->fh, io->offset, io->length, io->buf,
-					     write_done, io);
-		break;
-	case CB_IO_FLUSH:
-		r = nfs_fsync_async(v->nfs, v->fh, flush_done, io);
-		break;
-	default:
-		done(v, io, ENOTSUP);
-		return;
-	}
-	if (r < 0) {
-		cb_log(CB_LOG_ERROR, "%s: cannot queue a request: %s", v->where,
-		       nfs_get_error(v->nfs));
-		done(v, io, EIO);
-	}
 }
 
 static int loop_poll_fds(void *ctx, struct pollfd *p)
 {
-	struct nfs_volume *v = ctx;
-
-	p->fd = nfs_get_fd(v->nfs);
-	p->events = (short)nfs_which_events(v->nfs);
-	return p->fd >= 0 && p->events;
+	return nfs_session_poll_fd(ctx, p);
 }
 
 static void loop_service(void *ctx, struct pollfd *p, int n)
 {
 	struct nfs_volume *v = ctx;
 
-	if (nfs_service(v->nfs, p->revents) < 0)
-		cb_log(CB_LOG_ERROR, "%s: %s", v->where, nfs_get_error(v->nfs));
+	/* A descriptor of a session retired since it was polled is not
+	 * this one's, even when its number was reused. */
+	if (n && v->nfs && !v->broken &&
+	    nfs_service(v->nfs, p->fd == nfs_get_fd(v->nfs) ? p->revents : 0) < 0)
+		nfs_session_broken(v, nfs_get_error(v->nfs));
+	nfs_session_run(v, cb_now_ms());
 }
 
-/* libnfs keeps its timeouts and reconnects in nfs_service(). */
+/* libnfs keeps its RPC timeouts in nfs_service(); the session its
+ * reconnects and deadlines in nfs_session_run(). */
 static void loop_tick(void *ctx)
 {
-	nfs_service(((struct nfs_volume *)ctx)->nfs, 0);
+	struct nfs_volume *v = ctx;
+
+	if (v->nfs && !v->broken && nfs_service(v->nfs, 0) < 0)
+		nfs_session_broken(v, nfs_get_error(v->nfs));
+	nfs_session_run(v, cb_now_ms());
+}
+
+static void loop_submit(void *ctx, struct cb_io *io)
+{
+	nfs_io_submit(ctx, io);
 }
 
 static void nfs_backend_close(void *handle)
@@ -320,10 +151,10 @@ static void nfs_backend_close(void *handle)
 
 	cb_inflight_drain(&v->inflight);
 	cb_event_loop_stop(v->loop);
-	if (v->fh)
-		nfs_close(v->nfs, v->fh);
-	if (v->nfs)
-		nfs_destroy_context(v->nfs);
+	nfs_session_close(v);
+	nfs_io_free(v);
+	pthread_cond_destroy(&v->open_done);
+	pthread_mutex_destroy(&v->open_lock);
 	free(v);
 }
 
@@ -340,20 +171,20 @@ static void *nfs_backend_open(const json_t *data, const struct cb_open_opts *opt
 		return NULL;
 	}
 	cb_inflight_init(&v->inflight);
-	v->read_only = opts->read_only;
-	v->nfs = nfs_init_context();
-	if (!v->nfs) {
-		cb_set_error(ENOMEM, "cannot make an NFS context");
+	nfs_io_init(v);
+	pthread_mutex_init(&v->open_lock, NULL);
+	pthread_cond_init(&v->open_done, NULL);
+	if (parse(v, data, opts) == -1)
 		goto fail;
-	}
-	/* Like a hard mount: a server that goes away is waited for. */
-	nfs_set_autoreconnect(v->nfs, -1);
-	if (mount_and_open(v, data) == -1)
-		goto fail;
+	nfs_session_open(v);
 	src.ctx = v;
 	v->loop = cb_event_loop_start(&src);
-	if (v->loop)
+	if (!v->loop)
+		goto fail;
+	nfs_session_wait_open(v);
+	if (!v->open_err)
 		return v;
+	cb_set_error(v->open_err, "%s", v->open_error);
 fail:
 	nfs_backend_close(v);
 	return NULL;
@@ -386,11 +217,19 @@ static void nfs_backend_get_caps(void *handle, struct cb_backend_caps *caps)
 	};
 }
 
+static const struct cb_backend_option nfs_options[] = {
+	{ .name = "io_timeout",
+	  .help = "seconds a request may wait for the server, reconnects included, before it "
+		  "fails (default 60)" },
+	{ .name = NULL },
+};
+
 static const char *const nfs_volume_types[] = { "nfs", NULL };
 
 const struct cb_backend_ops cb_nfs_backend = {
 	.name = "nfs",
 	.volume_types = nfs_volume_types,
+	.options = nfs_options,
 	.open = nfs_backend_open,
 	.get_caps = nfs_backend_get_caps,
 	.submit = nfs_backend_submit,
