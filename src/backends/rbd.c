@@ -33,9 +33,14 @@
 #define RBD_BLOCK_MAX (32u << 20)
 /* The OSDs allocate in 4 KiB units; librbd itself needs no alignment. */
 #define RBD_BLOCK_PREF 4096u
-/* Seconds before a silent cluster turns into an error rather than a hang.
- * Applies to connecting, to monitor commands and to every OSD request. */
-#define RBD_TIMEOUT "30"
+/* Seconds before a silent cluster turns into an error rather than a hang
+ * (rbd.io_timeout): connecting, monitor commands and every OSD request.
+ * Above the 20 s (osd_heartbeat_grace) a cluster takes by default to mark
+ * a dead OSD down, after which its requests go to another; below the
+ * kernel NBD I/O timeout (CB_NBD_DEFAULT_IO_TIMEOUT), which must not give
+ * up on a connection first.  A stop never waits for it (--stop-grace). */
+#define RBD_IO_TIMEOUT_DEFAULT_S 30
+#define RBD_IO_TIMEOUT_MAX_S 86400
 /* An allocation query lists every object in its range: bound the cost of
  * one NBD_CMD_BLOCK_STATUS (the client asks again for the rest). */
 #define RBD_EXTENT_OBJECTS 64
@@ -52,6 +57,7 @@ struct rbd_volume {
 	bool read_only;
 	uint64_t size;
 	uint64_t obj_size;
+	unsigned io_timeout;	/* seconds */
 
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
@@ -130,9 +136,6 @@ static const char *const client_conf[][2] = {
 	{ "log_file", "" },
 	/* Only the key chosen by find_key, never a keyring found by searching. */
 	{ "keyring", "" },
-	{ "client_mount_timeout", RBD_TIMEOUT },
-	{ "rados_mon_op_timeout", RBD_TIMEOUT },
-	{ "rados_osd_op_timeout", RBD_TIMEOUT },
 	/* librbd's cache (on, write-around, by default) acknowledges writes
 	 * once they are sent to the OSDs, up to rbd_cache_max_dirty bytes
 	 * in flight; FLUSH and FUA wait for them (rbd_aio_flush).  That is
@@ -158,6 +161,21 @@ static int conf_set(rados_t cluster, const char *opt, const char *val, bool secr
 	return r;
 }
 
+/* rbd.io_timeout, for each of the client's waits on the cluster. */
+static int configure_timeouts(struct rbd_volume *v)
+{
+	static const char *const waits[] = {
+		"client_mount_timeout", "rados_mon_op_timeout", "rados_osd_op_timeout",
+	};
+	char val[16];
+
+	snprintf(val, sizeof val, "%u", v->io_timeout);
+	for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
+		if (conf_set(v->cluster, waits[i], val, false) < 0)
+			return -1;
+	return 0;
+}
+
 /* Write-around still acknowledges before the OSDs have the data: no cache.
  * Without one, librbd can send a write from the caller's buffer instead
  * of a copy (its cache forces the copy), holding back the completion until
@@ -180,6 +198,8 @@ static int configure(struct rbd_volume *v, const struct cb_ceph_target *t,
 	for (size_t i = 0; i < sizeof client_conf / sizeof client_conf[0]; i++)
 		if (conf_set(v->cluster, client_conf[i][0], client_conf[i][1], false) < 0)
 			return -1;
+	if (configure_timeouts(v) < 0)
+		return -1;
 	if (opts->durable_writes && configure_durable_writes(v) < 0)
 		return -1;
 	if (conf_set(v->cluster, "mon_host", t->mon_host, false) < 0)
@@ -196,12 +216,14 @@ static int configure(struct rbd_volume *v, const struct cb_ceph_target *t,
 	return r < 0 ? -1 : 0;
 }
 
-static void connect_error(int r, const struct cb_ceph_target *t, const struct key_source *src)
+static void connect_error(const struct rbd_volume *v, int r, const struct cb_ceph_target *t,
+			  const struct key_source *src)
 {
 	switch (r) {
 	case -ETIMEDOUT:
 		cb_set_error(ETIMEDOUT, "no answer from the Ceph monitors %s of cluster %s "
-			     "within %s s", t->mon_host, t->cluster, RBD_TIMEOUT);
+			     "within %u s (rbd.io_timeout)", t->mon_host, t->cluster,
+			     v->io_timeout);
 		break;
 	case -EACCES:
 	case -EPERM:
@@ -230,7 +252,7 @@ static int connect_cluster(struct rbd_volume *v, const struct cb_ceph_target *t,
 		return -1;
 	r = rados_connect(v->cluster);
 	if (r < 0) {
-		connect_error(r, t, &src);
+		connect_error(v, r, t, &src);
 		return -1;
 	}
 	return 0;
@@ -339,7 +361,10 @@ static void *rbd_backend_open(const json_t *data, const struct cb_open_opts *opt
 	}
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_cond_init(&v->idle, NULL);
-	if (connect_cluster(v, &t, data, opts) == -1 || open_image(v, &t) == -1)
+	if (cb_backend_option_seconds(opts, &cb_rbd_backend, "io_timeout",
+				      RBD_IO_TIMEOUT_DEFAULT_S, RBD_IO_TIMEOUT_MAX_S,
+				      &v->io_timeout) == -1 ||
+	    connect_cluster(v, &t, data, opts) == -1 || open_image(v, &t) == -1)
 		goto fail;
 	v->extent_pool = io_pool_new(RBD_EXTENT_THREADS, run_extents, v);
 	if (!v->extent_pool)
@@ -590,6 +615,8 @@ static const char *const rbd_volume_types[] = { "rbd", NULL };
 static const struct cb_backend_option rbd_options[] = {
 	{ .name = "keyring", .path = true,
 	  .help = "a Ceph keyring file holding the user's key" },
+	{ .name = "io_timeout",
+	  .help = "seconds a request waits for the cluster before it fails (default 30)" },
 	{ .name = NULL },
 };
 

@@ -92,6 +92,33 @@ static void test_options_get(void **state)
 	json_decref(j);
 }
 
+static void test_options_seconds(void **state)
+{
+	json_t *j = parse("{\"rbd.io_timeout\": \"45\", \"iscsi.io_timeout\": \"-1\"}");
+	struct cb_open_opts with = { .options = j }, without = { 0 };
+	const char *bad[] = { "0", "-1", " 5", "5s", "", "86401", "99999999999999999999" };
+	unsigned s = 0;
+
+	assert_int_equal(cb_backend_option_seconds(&with, &cb_rbd_backend, "io_timeout", 30,
+						   86400, &s), 0);
+	assert_int_equal(s, 45);
+	assert_int_equal(cb_backend_option_seconds(&without, &cb_rbd_backend, "io_timeout", 30,
+						   86400, &s), 0);
+	assert_int_equal(s, 30);
+	json_decref(j);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		j = json_pack("{s:s}", "rbd.io_timeout", bad[i]);
+		with.options = j;
+		assert_int_equal(cb_backend_option_seconds(&with, &cb_rbd_backend, "io_timeout",
+							   30, 86400, &s), -1);
+		assert_int_equal(cb_get_errno(), EINVAL);
+		if (!strstr(cb_get_error(), "rbd.io_timeout is a number of seconds from 1 "
+			    "to 86400"))
+			fail_msg("'%s': \"%s\"", bad[i], cb_get_error());
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +127,7 @@ int main(void)
 		cmocka_unit_test(test_options_values),
 		cmocka_unit_test(test_options_find),
 		cmocka_unit_test(test_options_get),
+		cmocka_unit_test(test_options_seconds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
