@@ -176,6 +176,7 @@ static void fx_free(struct fuse_export *fx)
 	if (fx->buf_key_created)
 		pthread_key_delete(fx->buf_key);
 	free(fx->file);
+	free(fx->mountpoint);
 	free(fx);
 }
 
@@ -261,7 +262,7 @@ struct fuse_export *fuse_export_start(struct cb_backend *backend, const char *mo
 		cb_set_error_errno(err, "cannot start the FUSE thread");
 		goto fail;
 	}
-	free(real);
+	fx->mountpoint = real;
 	return fx;
 fail:
 	free(real);
@@ -273,6 +274,11 @@ fail:
 const char *fuse_export_file(const struct fuse_export *fx)
 {
 	return fx->file;
+}
+
+const char *fuse_export_mountpoint(const struct fuse_export *fx)
+{
+	return fx->mountpoint;
 }
 
 int fuse_export_grow(struct fuse_export *fx)

@@ -18,6 +18,8 @@ struct fuse_export *fuse_export_start(struct cb_backend *backend, const char *mo
 				      bool read_only);
 /* The path of the volume file (the mountpoint, or MOUNTPOINT/disk). */
 const char *fuse_export_file(const struct fuse_export *fx);
+/* The absolute path mounted on: the file itself, or its directory. */
+const char *fuse_export_mountpoint(const struct fuse_export *fx);
 /* After the backend grew (cb_backend_grow): the kernel forgets the size
  * it cached, so the file shows the new one.  0, or -1 with the error set. */
 int fuse_export_grow(struct fuse_export *fx);

@@ -47,6 +47,7 @@ struct fuse_export {
 	/* Thread id whose statfs request ends the session; -1 until stop(). */
 	_Atomic pid_t stop_tid;
 	char *file;
+	char *mountpoint;
 };
 
 /* The request handlers, with the session as their userdata. */

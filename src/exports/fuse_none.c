@@ -21,6 +21,11 @@ const char *fuse_export_file(const struct fuse_export *fx)
 	return NULL;
 }
 
+const char *fuse_export_mountpoint(const struct fuse_export *fx)
+{
+	return NULL;
+}
+
 int fuse_export_grow(struct fuse_export *fx)
 {
 	return 0;

@@ -162,6 +162,16 @@ const char *kernel_nbd_device(const struct kernel_nbd *k)
 	return k->device;
 }
 
+int kernel_nbd_index(const struct kernel_nbd *k)
+{
+	return k->index;
+}
+
+enum kernel_nbd_interface kernel_nbd_interface(const struct kernel_nbd *k)
+{
+	return k->how;
+}
+
 /* The kernel lets go of a netlink device asynchronously, once its receive
  * workers are done; a new mapping before that races (EBUSY). */
 static int wait_released(const struct kernel_nbd *k)
@@ -211,6 +221,16 @@ void kernel_nbd_free(struct kernel_nbd *k)
 	if (k->fd != -1)
 		nbd_ioctl_disconnect(k);
 	free(k);
+}
+
+/* A netlink device waits for a new server (its dead-connection timeout)
+ * once its sockets are shut down, unless disconnected: that fails what
+ * it holds at once.  An ioctl device has no such wait: the kernel shuts
+ * it down itself when its sockets fail. */
+void kernel_nbd_abort(int index, enum kernel_nbd_interface how)
+{
+	if (how == KERNEL_NBD_NETLINK && nbd_netlink_disconnect(index) == -1)
+		cb_log(CB_LOG_WARNING, "%s", cb_get_error());
 }
 
 struct kernel_nbd *kernel_nbd_adopt(int index)

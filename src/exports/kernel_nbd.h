@@ -53,6 +53,8 @@ struct kernel_nbd;
 struct kernel_nbd *kernel_nbd_connect(const struct kernel_nbd_params *p,
 				      enum kernel_nbd_interface how);
 const char *kernel_nbd_device(const struct kernel_nbd *k);	/* /dev/nbdN */
+int kernel_nbd_index(const struct kernel_nbd *k);		/* N */
+enum kernel_nbd_interface kernel_nbd_interface(const struct kernel_nbd *k);
 /* Writes the device's dirty pages to the server (with flush: never when
  * the server is dead, as the writes would wait for one), then disconnects
  * the device and waits until the kernel has let go of it.  -1 with EBUSY,
@@ -62,6 +64,13 @@ int kernel_nbd_disconnect(struct kernel_nbd *k, bool flush);
 /* Frees k; a device still connected stays connected (netlink) or is torn
  * down (ioctl). */
 void kernel_nbd_free(struct kernel_nbd *k);
+/* For a process that must end while the device still waits on its
+ * server (stuck storage): fails every request the device holds (EIO) and
+ * disconnects it, without kernel_nbd_disconnect's flush and wait, from
+ * the device's number and interface alone, as another thread may be
+ * freeing its struct kernel_nbd.  Shut the server's ends of the sockets
+ * down first, so that the kernel never waits to send on one. */
+void kernel_nbd_abort(int index, enum kernel_nbd_interface how);
 
 /* A handle on a device connected by an earlier process, for a reattach:
  * nothing is checked here. */

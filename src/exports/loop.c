@@ -222,6 +222,47 @@ static bool still_attached(const char *dev)
 	return read_backing_file(dev, backing, sizeof backing);
 }
 
+/* What the kernel counts of dev's requests (/sys/block/loopN/stat):
+ * reads and writes completed, and requests in flight.  0 or -1. */
+struct io_counts {
+	unsigned long done, in_flight;
+};
+
+static int read_io_counts(const char *dev, struct io_counts *c)
+{
+	unsigned long reads, writes, skip;
+	char path[128];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof path, "/sys/block/%s/stat", sysfs_name(dev));
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fscanf(f, "%lu %lu %lu %lu %lu %lu %lu %lu %lu", &reads, &skip, &skip, &skip,
+		   &writes, &skip, &skip, &skip, &c->in_flight);
+	fclose(f);
+	c->done = reads + writes;
+	return n == 9 ? 0 : -1;
+}
+
+/* A holder with requests in flight may close once they complete.  While
+ * none completes, the storage may be stuck: the wait has no bound of its
+ * own (the caller's stop has one: cb_export_abort).  A request that
+ * completes shows a holder still at work, which keeps the device. */
+static void wait_stuck_holder(const char *dev)
+{
+	const struct timespec delay = { .tv_nsec = DETACH_RETRY_NS };
+	struct io_counts first, now;
+
+	if (read_io_counts(dev, &first) == -1)
+		return;
+	now = first;
+	while (now.in_flight && now.done == first.done && still_attached(dev) &&
+	       read_io_counts(dev, &now) == 0)
+		nanosleep(&delay, NULL);
+}
+
 bool loop_backs(const char *dev, const char *path)
 {
 	char backing[PATH_MAX];
@@ -302,6 +343,9 @@ int loop_detach(const char *dev)
 		err = try_detach(dev, &scheduled);
 	}
 	if (err == EBUSY && scheduled) {
+		wait_stuck_holder(dev);
+		if (!still_attached(dev))
+			return 0;
 		cb_set_error(EBUSY, "%s is still held open by another process: it will "
 			     "detach when that process closes it", dev);
 		return -1;

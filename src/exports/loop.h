@@ -21,7 +21,12 @@ int loop_attach(const char *path, bool read_only, uint32_t block_size, char *dev
 		size_t devlen);
 /* Makes dev take its file's size again, after the file grew: 0 or -1. */
 int loop_set_capacity(const char *dev);
-/* Detaches; the kernel flushes the device first.  Returns 0 or -1. */
+/* Detaches; the kernel flushes the device first.  While another process
+ * holds dev open, the detach is only scheduled for its last close; when
+ * that process has requests in flight, it is waited for until one of them
+ * completes, without a bound (none does while the storage is stuck).
+ * Returns 0, or -1 with EBUSY while dev is mounted, or held open by a
+ * process that is idle or still at work. */
 int loop_detach(const char *dev);
 
 /* Whether the loop device dev is attached to path, as the kernel names its

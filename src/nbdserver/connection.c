@@ -39,6 +39,9 @@ static void *conn_main(void *arg)
 		nbd_transmission(c);
 	cb_log(CB_LOG_DEBUG, "client %s disconnected", c->peer);
 	conn_unlink(c);
+	/* The peer sees the end even while another descriptor of the socket
+	 * lives (the export keeps one of each of /dev/nbdN's). */
+	shutdown(c->fd, SHUT_RDWR);
 	close(c->fd);
 	free(c);
 	return NULL;
