@@ -2,10 +2,12 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,7 +30,12 @@ struct cb_export {
 	struct kernel_nbd *kernel;
 	bool read_only;
 	char nbd_uri[512];
+	char nbd_socket[PATH_MAX];
 	char device[64];
+	/* Descriptors of the server's ends of /dev/nbdN's sockets, kept for
+	 * cb_export_abort_plan. */
+	int socks[KERNEL_NBD_MAX_CONNECTIONS];
+	int nsocks;
 };
 
 void cb_export_publish_paths(const struct cb_export *x, const char *file, json_t **last)
@@ -59,6 +66,7 @@ bool cb_export_nbd_endpoint_valid(const char *s)
 static int listen_unix(struct cb_export *x, const char *path, const char *name)
 {
 	snprintf(x->nbd_uri, sizeof x->nbd_uri, "nbd+unix:///%s?socket=%s", name, path);
+	snprintf(x->nbd_socket, sizeof x->nbd_socket, "%s", path);
 	return nbd_server_listen_unix(x->server, path);
 }
 
@@ -114,6 +122,18 @@ static int default_connections(uint16_t flags)
 	return cpus < 4 ? (int)cpus : 4;
 }
 
+static int keep_sock(struct cb_export *x, int fd)
+{
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	if (copy == -1) {
+		cb_set_error_errno(errno, "cannot keep a socket of /dev/nbdN");
+		return -1;
+	}
+	x->socks[x->nsocks++] = copy;
+	return 0;
+}
+
 /* Serves n new socketpairs, one end each; the other ends into kernel_ends. */
 static int serve_socketpairs(struct cb_export *x, int *kernel_ends, int n)
 {
@@ -128,7 +148,8 @@ static int serve_socketpairs(struct cb_export *x, int *kernel_ends, int n)
 			cb_set_error_errno(errno, "socketpair");
 			return -1;
 		}
-		if (nbd_server_serve_fd(x->server, sv[0], &preset) == -1) {
+		if (keep_sock(x, sv[0]) == -1 ||
+		    nbd_server_serve_fd(x->server, sv[0], &preset) == -1) {
 			close(sv[0]);
 			close(sv[1]);
 			return -1;
@@ -316,8 +337,65 @@ int cb_export_stop(struct cb_export *x)
 		snprintf(err, sizeof err, "%s", cb_get_error());
 	}
 	cb_backend_close(x->backend);
+	for (int i = 0; i < x->nsocks; i++)
+		close(x->socks[i]);
 	free(x);
 	if (errnum)
 		cb_set_error(errnum, "%s", err);
 	return errnum ? -1 : 0;
+}
+
+int cb_export_abort_plan(const struct cb_export *x, struct cb_export_abort_plan *p)
+{
+	*p = (struct cb_export_abort_plan){ .nbd_index = -1 };
+	if (x->fuse)
+		snprintf(p->fuse_mountpoint, sizeof p->fuse_mountpoint, "%s",
+			 fuse_export_mountpoint(x->fuse));
+	snprintf(p->nbd_socket, sizeof p->nbd_socket, "%s", x->nbd_socket);
+	if (x->kernel) {
+		p->nbd_index = kernel_nbd_index(x->kernel);
+		p->nbd_interface = kernel_nbd_interface(x->kernel);
+	}
+	for (p->nsocks = 0; p->nsocks < x->nsocks; p->nsocks++) {
+		p->socks[p->nsocks] = fcntl(x->socks[p->nsocks], F_DUPFD_CLOEXEC, 0);
+		if (p->socks[p->nsocks] == -1) {
+			cb_set_error_errno(errno, "cannot keep a socket of %s", cb_export_device(x));
+			cb_export_abort_plan_clear(p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void cb_export_abort_plan_clear(struct cb_export_abort_plan *p)
+{
+	for (int i = 0; i < p->nsocks; i++)
+		close(p->socks[i]);
+	p->nsocks = 0;
+}
+
+/* MNT_FORCE has the kernel abort the FUSE connection: every request still
+ * waiting for an answer fails, the loop device's I/O on the file with it,
+ * so that its detach can go on.  The mount is busy while the loop device
+ * holds the file: it is detached from the tree, and goes with the last
+ * reference.  Root only: for a user's mount (fusermount3, auto_unmount)
+ * the process's exit does both. */
+static void abort_fuse(const char *mountpoint)
+{
+	if (umount2(mountpoint, MNT_FORCE) == 0 || errno == EPERM)
+		return;
+	if (umount2(mountpoint, MNT_DETACH) == -1 && errno != EINVAL)
+		cb_log(CB_LOG_WARNING, "cannot unmount %s: %s", mountpoint, strerror(errno));
+}
+
+void cb_export_abort(const struct cb_export_abort_plan *p)
+{
+	for (int i = 0; i < p->nsocks; i++)
+		shutdown(p->socks[i], SHUT_RDWR);
+	if (p->nbd_index >= 0)
+		kernel_nbd_abort(p->nbd_index, p->nbd_interface);
+	if (p->fuse_mountpoint[0])
+		abort_fuse(p->fuse_mountpoint);
+	if (p->nbd_socket[0])
+		unlink(p->nbd_socket);
 }

@@ -10,6 +10,7 @@
 #ifndef CB_ENGINE_EXPORT_H
 #define CB_ENGINE_EXPORT_H
 
+#include <limits.h>
 #include <stdbool.h>
 
 #include <jansson.h>
@@ -40,6 +41,12 @@ struct cb_kernel_nbd_opts {
  * worst case (rbd's 30 s operation timeout), so a slow backend never
  * costs a connection. */
 #define CB_NBD_DEFAULT_IO_TIMEOUT 60
+
+/* How long a stop waits for the requests in flight when the storage does
+ * not answer, in seconds: long enough for a healthy backend's last writes
+ * and flush, short enough that a user whose storage is gone gets the
+ * device back. */
+#define CB_EXPORT_DEFAULT_STOP_GRACE 10
 
 struct cb_export_opts {
 	/* Nested, flat or wrapped: normalised here. */
@@ -89,6 +96,33 @@ int cb_export_release_device(struct cb_export *x);
 /* Stops and frees everything (x may be NULL).  -1 with the error set
  * when the device could not be released or the final flush failed. */
 int cb_export_stop(struct cb_export *x);
+
+/* A stop waits for the backend: for the requests in flight, the final
+ * flush, the kernel's own flush of the device.  When the storage does not
+ * answer, that wait never ends; cb_export_abort() ends it from another
+ * thread, with what the plan holds: copies of what it needs, so that
+ * nothing it uses can be freed under it by the stop it cuts short. */
+struct cb_export_abort_plan {
+	char fuse_mountpoint[PATH_MAX];	/* "" for none */
+	char nbd_socket[PATH_MAX];	/* the NBD Unix socket's path; "" */
+	int nbd_index;			/* N of /dev/nbdN; -1 for none */
+	enum kernel_nbd_interface nbd_interface;
+	/* The server's ends of /dev/nbdN's sockets: descriptors of the
+	 * plan's own. */
+	int socks[KERNEL_NBD_MAX_CONNECTIONS];
+	int nsocks;
+};
+/* Takes the plan of x, before its stop.  0, or -1 with the error set. */
+int cb_export_abort_plan(const struct cb_export *x, struct cb_export_abort_plan *p);
+/* Closes the plan's descriptors, once the stop it was for has ended. */
+void cb_export_abort_plan_clear(struct cb_export_abort_plan *p);
+/* For a process that is about to exit (_exit) while its stop waits on
+ * storage that does not answer: the requests still waiting fail with EIO
+ * (the FUSE connection is cut, /dev/nbdN disconnected without a flush),
+ * so that the block device goes away as on any stop, the FUSE mount and
+ * the NBD socket with it.  Waits for no backend; the export is unusable
+ * after it. */
+void cb_export_abort(const struct cb_export_abort_plan *p);
 
 /* Whether s is a valid NBD endpoint ("unix:PATH", "tcp:HOST:PORT"). */
 bool cb_export_nbd_endpoint_valid(const char *s);
