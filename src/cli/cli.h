@@ -50,13 +50,22 @@ struct cb_export;
 void cli_tune_malloc(void);
 /* Blocks SIGINT, SIGTERM, SIGHUP and SIGUSR1 in every thread to come. */
 void cli_block_stop_signals(sigset_t *set);
+struct cli_serve_opts {
+	/* Where to keep the state of the volume's paths, refreshed every
+	 * second (cb_export_publish_paths); NULL for nowhere. */
+	const char *paths_file;
+	const char *pidfile;		/* removed at the exit; NULL for none */
+	/* Seconds a stop waits for the storage before it fails what still
+	 * waits and the process exits; 0: CB_EXPORT_DEFAULT_STOP_GRACE. */
+	unsigned stop_grace;
+};
 /* Waits for a stop signal; a block device that is still in use keeps
  * being served (and says so) until the next.  Then stops x; returns the
  * exit status.  SIGUSR1 meanwhile grows the export to the volume's new
- * size. */
-/* paths_file: where to keep the state of the volume's paths, refreshed
- * every second (cb_export_publish_paths); NULL for nowhere. */
-int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs, const char *paths_file);
+ * size.  A stop that outlasts its grace period ends the process
+ * (_exit(EXIT_FAILURE_RUNTIME)), with the device let go (cb_export_abort). */
+int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs,
+			    const struct cli_serve_opts *o);
 
 /* Option tables.  getopt values from CLI_OPT_OS on are the OpenStack
  * options' (os_opts.c); the connector's are CLI_OPT_CONNECTOR...; commands
@@ -86,6 +95,10 @@ struct cb_kernel_nbd_opts;
 bool cli_kernel_nbd_option(const char *cmd, int opt, const char *arg,
 			   struct cb_kernel_nbd_opts *o, int *r);
 void cli_kernel_nbd_help(void);
+
+/* --stop-grace S, of the commands that start a serving process: 0, or -1
+ * after a usage error. */
+int cli_stop_grace_option(const char *cmd, const char *arg, unsigned *grace);
 
 /* --allow-local-path DIR, for the commands that serve what Cinder hands
  * out: true when opt was it, with *r 0 or -1 after a usage error. */

@@ -30,6 +30,7 @@ struct export_opts {
 	bool multipath, enforce_multipath;
 	const char *export_name;
 	const char *pidfile;
+	unsigned stop_grace;		/* seconds; 0 for the default */
 	json_t *backend_options;	/* {"rbd.keyring": FILE, ...}, or NULL */
 	bool foreground;
 	bool verbose;
@@ -43,7 +44,8 @@ static void export_help(void)
 	       "                     [--nbd-interface netlink|ioctl]]\n"
 	       "                     [--read-only] [--direct-io] [--multipath [--enforce-multipath]]\n"
 	       "                     [--export-name NAME] [--pidfile FILE] [--rbd-keyring FILE]\n"
-	       "                     [--backend-option NAME=VALUE]... [--foreground] [--verbose]\n"
+	       "                     [--backend-option NAME=VALUE]... [--stop-grace S]\n"
+	       "                     [--foreground] [--verbose]\n"
 	       "\n"
 	       "Open the volume described by a Cinder connection_info object and serve it\n"
 	       "until SIGINT or SIGTERM, then flush and tear everything down.\n"
@@ -80,7 +82,10 @@ static void export_help(void)
 	       "                          BACKEND.OPTION; repeatable; options of other\n"
 	       "                          backends than the volume's are ignored:\n");
 	cli_backend_options_help();
-	printf("  --foreground            do not daemonise\n"
+	printf("  --stop-grace S          seconds a stop waits for the storage to answer the\n"
+	       "                          requests in flight (default %d); past them, those\n"
+	       "                          fail with EIO, the device goes and the process exits 1\n"
+	       "  --foreground            do not daemonise\n"
 	       "  --verbose               log per-client events\n"
 	       "\n"
 	       "Prints one line per endpoint once ready: \"nbd: URI\", \"fuse: FILE\",\n"
@@ -88,7 +93,9 @@ static void export_help(void)
 	       "Without --foreground the command returns once the export is ready.\n"
 	       "SIGUSR1 makes it ask the volume for its size and grow every endpoint to it\n"
 	       "(after the volume was extended; shrinking is refused).\n"
-	       "Exit status: 0 success, 1 failure, 2 bad usage.\n");
+	       "SIGINT and SIGTERM are refused while the block device is mounted.\n"
+	       "Exit status: 0 success, 1 failure (a stop cut short included), 2 bad usage.\n",
+	       CB_EXPORT_DEFAULT_STOP_GRACE);
 }
 
 static int parse_device(const char *arg, struct cb_kernel_nbd_opts *o)
@@ -122,8 +129,8 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 {
 	enum { OPT_CI = 256, OPT_NBD, OPT_FUSE, OPT_LOOP, OPT_KERNEL, OPT_DEVICE,
 	       OPT_INTERFACE, OPT_RO, OPT_DIRECT, OPT_MULTIPATH, OPT_ENFORCE_MULTIPATH,
-	       OPT_NAME, OPT_PIDFILE, OPT_KEYRING, OPT_BACKEND_OPTION, OPT_FG, OPT_VERBOSE,
-	       OPT_HELP };
+	       OPT_NAME, OPT_PIDFILE, OPT_KEYRING, OPT_BACKEND_OPTION, OPT_STOP_GRACE, OPT_FG,
+	       OPT_VERBOSE, OPT_HELP };
 	static const struct option own[] = {
 		{ "connection-info", required_argument, NULL, OPT_CI },
 		{ "nbd", required_argument, NULL, OPT_NBD },
@@ -140,6 +147,7 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "rbd-keyring", required_argument, NULL, OPT_KEYRING },
 		{ "backend-option", required_argument, NULL, OPT_BACKEND_OPTION },
+		{ "stop-grace", required_argument, NULL, OPT_STOP_GRACE },
 		{ "foreground", no_argument, NULL, OPT_FG },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -181,6 +189,10 @@ static int parse_args(int argc, char **argv, struct export_opts *o)
 			break;
 		case OPT_BACKEND_OPTION:
 			if (cli_backend_option(CMD, &o->backend_options, optarg) == -1)
+				return -1;
+			break;
+		case OPT_STOP_GRACE:
+			if (cli_stop_grace_option(CMD, optarg, &o->stop_grace) == -1)
 				return -1;
 			break;
 		case OPT_FG: o->foreground = true; break;
@@ -291,9 +303,9 @@ static struct cb_export *start(const struct export_opts *o, const json_t *ci)
 
 static int serve(const struct export_opts *o, const json_t *ci)
 {
+	struct cli_serve_opts so = { .pidfile = o->pidfile, .stop_grace = o->stop_grace };
 	struct cb_export *x;
 	sigset_t sigs;
-	int status;
 
 	if (!o->foreground)
 		cli_daemon_fork();
@@ -306,10 +318,7 @@ static int serve(const struct export_opts *o, const json_t *ci)
 	}
 	print_endpoints(x);
 	cli_daemon_ready();
-	status = cli_serve_until_stopped(x, &sigs, NULL);
-	if (o->pidfile)
-		unlink(o->pidfile);
-	return status;
+	return cli_serve_until_stopped(x, &sigs, &so);
 }
 
 /* The kernel keeps it in /sys/block/nbdN/backend: a device served by one

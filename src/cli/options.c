@@ -129,6 +129,14 @@ bool cli_kernel_nbd_option(const char *cmd, int opt, const char *arg,
 	return true;
 }
 
+int cli_stop_grace_option(const char *cmd, const char *arg, unsigned *grace)
+{
+	long v = parse_number(cmd, "stop-grace", arg, 1, 86400);
+
+	*grace = v == -1 ? 0 : (unsigned)v;
+	return v == -1 ? -1 : 0;
+}
+
 void cli_kernel_nbd_help(void)
 {
 	printf("  --connections N         sockets between the kernel and the server (default:\n"

@@ -8,7 +8,8 @@
  * device over it or as /dev/nbdN, then writes one JSON line, the device or
  * the error, and
  * leaves stdin/stdout: the engine reads until EOF.  It then serves until
- * SIGTERM, releasing the device, unmounting and flushing before it exits.
+ * SIGTERM, releasing the device, unmounting and flushing before it exits,
+ * within the request's stop_grace when the storage does not answer.
  */
 #include <config.h>
 
@@ -118,6 +119,7 @@ static struct cb_export *start(const json_t *req)
 
 int main(int argc, char **argv)
 {
+	struct cli_serve_opts so = { 0 };
 	struct cb_export *x;
 	sigset_t sigs;
 	const char *paths_file;
@@ -148,6 +150,8 @@ int main(int argc, char **argv)
 	x = start(req);
 	paths_file = json_string_value(json_object_get(req, "paths_file"));
 	snprintf(paths, sizeof paths, "%s", paths_file ? paths_file : "");
+	so.paths_file = paths[0] ? paths : NULL;
+	so.stop_grace = (unsigned)json_integer_value(json_object_get(req, "stop_grace"));
 	json_decref(req);
 	if (!x) {
 		cb_log_flush();
@@ -156,5 +160,5 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE_RUNTIME;
 	}
 	cli_daemon_ready();
-	return cli_serve_until_stopped(x, &sigs, paths[0] ? paths : NULL);
+	return cli_serve_until_stopped(x, &sigs, &so);
 }
