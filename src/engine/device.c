@@ -68,6 +68,11 @@ bool device_busy(const struct cb_attachment *a)
 	return device_attached(a) && blockdev_busy(a->device);
 }
 
+bool device_mounted(const struct cb_attachment *a)
+{
+	return device_attached(a) && blockdev_mounted(a->device);
+}
+
 /* Nothing is flushed: with the server dead the writes would only wait. */
 static void nbd_cleanup(const struct cb_attachment *a)
 {

@@ -74,6 +74,8 @@ bool device_attached(const struct cb_attachment *a);
 bool device_claimed_by_other(const struct cb_attachment *a);
 /* Whether it is mounted or held open exclusively. */
 bool device_busy(const struct cb_attachment *a);
+/* Whether it is mounted, asked without opening it. */
+bool device_mounted(const struct cb_attachment *a);
 /* Its size in bytes as the kernel has it: 0 or -1. */
 int device_size(const struct cb_attachment *a, uint64_t *size);
 /* Lets go of the device of a dead serving process, if it is still there
