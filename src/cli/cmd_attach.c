@@ -44,6 +44,9 @@ static void help(void)
 	       "  --connections N, --io-timeout S, --dead-conn-timeout S\n"
 	       "                         for nbd, as for export (see 'export --help'); the\n"
 	       "                         timeouts are recorded, and a reattach gives them again\n"
+	       "  --stop-grace S         seconds local-detach waits for the storage to answer\n"
+	       "                         the requests in flight (default %d); past them, those\n"
+	       "                         fail with EIO and the device goes; recorded, as above\n"
 	       "  --mountpoint PATH      the mountpoint recorded by Cinder's legacy os-attach\n"
 	       "                         (default: the device)\n"
 	       "  --multipath, --enforce-multipath, --nic IF\n"
@@ -60,9 +63,9 @@ static void help(void)
 	       "                         any, local paths from Cinder are refused; /proc, /sys\n"
 	       "                         and character devices always are\n"
 	       "  --json                 print volume_id, attachment_id, device, fuse_file, pid,\n"
-	       "                         backend, export, flow, microversion, mountpoint and\n"
-	       "                         mode as JSON\n"
-	       "\n", program_name, cb_backend_type_list());
+	       "                         backend, export, flow, microversion, mountpoint, mode\n"
+	       "                         and stop_grace as JSON\n"
+	       "\n", program_name, cb_backend_type_list(), CB_EXPORT_DEFAULT_STOP_GRACE);
 	cli_os_help();
 	printf("\nThe volume must be available (or in-use and multiattach) and not attached\n"
 	       "here already.  State is kept in " CB_ENGINE_STATE_DIR "/VOLUME_ID.json.\n"
@@ -97,13 +100,14 @@ static int parse_export(const char *arg, struct attach_args *a)
 static int parse_args(int argc, char **argv, struct attach_args *a)
 {
 	enum { OPT_MOUNT = 256, OPT_MODE, OPT_EXPORT, OPT_KEYRING, OPT_BACKEND_OPTION,
-	       OPT_JSON, OPT_HELP };
+	       OPT_STOP_GRACE, OPT_JSON, OPT_HELP };
 	static const struct option own[] = {
 		{ "mountpoint", required_argument, NULL, OPT_MOUNT },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "export", required_argument, NULL, OPT_EXPORT },
 		{ "rbd-keyring", required_argument, NULL, OPT_KEYRING },
 		{ "backend-option", required_argument, NULL, OPT_BACKEND_OPTION },
+		{ "stop-grace", required_argument, NULL, OPT_STOP_GRACE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -125,6 +129,9 @@ static int parse_args(int argc, char **argv, struct attach_args *a)
 			break;
 		case OPT_BACKEND_OPTION:
 			r = cli_backend_option(CMD, &a->backend_options, optarg);
+			break;
+		case OPT_STOP_GRACE:
+			r = cli_stop_grace_option(CMD, optarg, &a->attach.stop_grace);
 			break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_HELP: help(); exit(EXIT_OK);

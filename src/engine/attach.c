@@ -68,6 +68,7 @@ static int choose_export(const struct cb_attach_opts *o, struct cb_attachment *a
 	a->io_timeout = o->io_timeout ? o->io_timeout : CB_NBD_DEFAULT_IO_TIMEOUT;
 	a->dead_conn_timeout = o->dead_conn_timeout ? o->dead_conn_timeout :
 			       CB_NBD_DEFAULT_DEAD_CONN_TIMEOUT;
+	a->stop_grace = o->stop_grace ? o->stop_grace : CB_EXPORT_DEFAULT_STOP_GRACE;
 	return FIELD_SET(a->export_kind, nbd ? "nbd" : "fuse", "export");
 }
 
@@ -230,7 +231,7 @@ static int serve(struct attach *t)
 	};
 	struct serve_request r = {
 		.connection_info = t->ci, .backend_options = t->o->backend_options,
-		.read_only = read_only(t),
+		.read_only = read_only(t), .stop_grace = t->a->stop_grace,
 		.multipath = t->o->connector.multipath,
 		.enforce_multipath = t->o->connector.enforce_multipath,
 	};

@@ -44,7 +44,8 @@ static json_t *add_nbd_fields(json_t *j, const struct cb_attachment *a)
 
 json_t *cb_attachment_to_json(const struct cb_attachment *a)
 {
-	json_t *j = json_pack("{s:s, s:s?, s:s, s:s, s:O?, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:O*}",
+	json_t *j = json_pack("{s:s, s:s?, s:s, s:s, s:O?, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:O*, "
+			      "s:I}",
 			 "volume_id", a->volume_id,
 			 "attachment_id", a->attachment_id[0] ? a->attachment_id : NULL,
 			 "flow", a->flow, "microversion", a->microversion,
@@ -52,7 +53,8 @@ json_t *cb_attachment_to_json(const struct cb_attachment *a)
 			 "fuse_file", a->fuse_file, "pid", (json_int_t)a->pid,
 			 "backend", a->backend, "export", a->export_kind,
 			 "mountpoint", a->mountpoint, "mode", a->mode,
-			 "backend_options", a->backend_options);
+			 "backend_options", a->backend_options,
+			 "stop_grace", (json_int_t)a->stop_grace);
 
 	return j && a->nbd_identifier[0] ? add_nbd_fields(j, a) : j;
 }
@@ -87,6 +89,7 @@ int attachment_from_json(const json_t *j, struct cb_attachment *a)
 	a->io_timeout = (unsigned)json_integer_value(json_object_get(j, "io_timeout"));
 	a->dead_conn_timeout =
 		(unsigned)json_integer_value(json_object_get(j, "dead_conn_timeout"));
+	a->stop_grace = (unsigned)json_integer_value(json_object_get(j, "stop_grace"));
 	a->connector = json_incref(json_object_get(j, "connector"));
 	a->backend_options = json_incref(json_object_get(j, "backend_options"));
 	return 0;

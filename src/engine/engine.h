@@ -78,6 +78,9 @@ struct cb_attachment {
 	char nbd_identifier[64];
 	unsigned io_timeout;
 	unsigned dead_conn_timeout;
+	/* Seconds the serving process's stop waits for the storage (a
+	 * reattach gives it again); 0 in a record that predates it. */
+	unsigned stop_grace;
 	char mountpoint[PATH_MAX];	/* what legacy os-attach recorded */
 	pid_t pid;			/* the serving process */
 	json_t *connector;		/* what Cinder was given (owned) */
@@ -109,6 +112,10 @@ struct cb_attach_opts {
 	unsigned io_timeout;
 	unsigned dead_conn_timeout;
 	int connections;
+	/* Seconds a stop of the serving process waits for the storage before
+	 * it fails what still waits and lets go of the device; 0 for
+	 * CB_EXPORT_DEFAULT_STOP_GRACE (engine/export.h). */
+	unsigned stop_grace;
 	const char *mountpoint;		/* for legacy os-attach; NULL: the device */
 	struct cb_connector_opts connector;
 	/* Backend-specific options handed to the serving process, e.g.
@@ -130,7 +137,9 @@ struct cb_detach_opts {
 	bool force;
 };
 
-/* Refuses with EBUSY, changing nothing, while the device is in use. */
+/* Refuses with EBUSY, changing nothing, while the device is in use.
+ * Waits for the serving process's stop, which its grace period bounds
+ * (stop_grace) when the storage does not answer. */
 int cb_engine_detach(struct cb_engine *e, const struct cb_os_config *cfg,
 		     const struct cb_detach_opts *o);
 

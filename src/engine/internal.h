@@ -89,6 +89,7 @@ struct serve_request {
 	bool read_only;
 	bool multipath, enforce_multipath;	/* the connector's */
 	const char *paths_file;		/* where the helper keeps its paths' state */
+	unsigned stop_grace;		/* seconds; 0 for the default */
 	const char *fuse_file;		/* a FUSE file and a loop device over it */
 	/* or /dev/nbdN, identified by nbd->identifier */
 	const struct cb_kernel_nbd_opts *nbd;
@@ -100,8 +101,10 @@ int serving_start(const struct cb_engine *e, const struct serve_request *r,
 		  struct cb_attachment *a);
 bool serving_alive(const struct cb_attachment *a);
 /* SIGTERM and a wait for the exit; the helper flushes and releases the
- * device itself.  -1 with EBUSY, changing nothing, while the device is in
- * use; ETIMEDOUT when the helper does not exit. */
+ * device itself, or, past its grace period (a->stop_grace), fails what
+ * the storage did not answer and lets go of it.  -1 with EBUSY, changing
+ * nothing, while the device is in use; ETIMEDOUT when the helper does not
+ * exit (it was refused for another reason, or predates the bound). */
 int serving_stop(const struct cb_attachment *a);
 /* SIGKILL, then removes what the dead helper left (device, FUSE mount). */
 void serving_kill(const struct cb_attachment *a);

@@ -81,7 +81,7 @@ static int serve_again(struct cb_engine *e, struct cb_cinder *c, struct cb_attac
 		.io_timeout = a->io_timeout, .dead_conn_timeout = a->dead_conn_timeout,
 	};
 	struct serve_request r = {
-		.backend_options = a->backend_options,
+		.backend_options = a->backend_options, .stop_grace = a->stop_grace,
 		.read_only = strcmp(a->mode, "ro") == 0, .nbd = &nbd,
 		.multipath = json_is_true(json_object_get(a->connector, "multipath")),
 		.enforce_multipath = json_is_true(json_object_get(a->connector,

@@ -10,9 +10,10 @@
  * daemon for the attachment's lifetime.
  *
  * The protocol on that socket (its stdin and stdout): one JSON request
- * in, {"connection_info", "backend_options", "read_only", and "fuse": FILE
- * or "nbd": {"identifier", "index", "reattach", "connections",
- * "io_timeout", "dead_conn_timeout"}}, ended by EOF; then one JSON answer
+ * in, {"connection_info", "backend_options", "read_only", "multipath",
+ * "enforce_multipath", "paths_file", "stop_grace", and "fuse": FILE or
+ * "nbd": {"identifier", "index", "reattach", "connections", "io_timeout",
+ * "dead_conn_timeout"}}, ended by EOF; then one JSON answer
  * out once the device exists or the helper gave up, {"pid", "device"} or
  * {"error", "errno"}.  The connection_info goes over the socket, never argv
  * or a file: it may hold a Ceph keyring.  argv holds the FUSE file or the
@@ -39,10 +40,12 @@
 #include "lib/log.h"
 
 #define ANSWER_MAX (64u << 10)
-#define STOP_TIMEOUT_S 60
+/* A helper's stop ends within its grace period, or is cut short then
+ * (cb_export_abort): what it may take beyond, to let go and exit. */
+#define STOP_MARGIN_S 10
 /* The helper gives up releasing a mounted device within about a second
- * and keeps serving: a device still attached this long after SIGTERM
- * means it refused. */
+ * and keeps serving: a device still mounted this long after SIGTERM means
+ * it refused. */
 #define REFUSAL_S 3
 #define KILL_WAIT_S 5
 
@@ -118,12 +121,13 @@ static json_t *nbd_request(const struct cb_kernel_nbd_opts *o)
 
 static int send_request(int sock, const struct serve_request *r)
 {
-	json_t *req = json_pack("{s:O, s:O*, s:b, s:b, s:b, s:s*, s:s*, s:o*}",
+	json_t *req = json_pack("{s:O, s:O*, s:b, s:b, s:b, s:s*, s:I, s:s*, s:o*}",
 				"connection_info", r->connection_info,
 				"backend_options", r->backend_options,
 				"read_only", r->read_only, "multipath", r->multipath,
 				"enforce_multipath", r->enforce_multipath,
-				"paths_file", r->paths_file, "fuse", r->fuse_file,
+				"paths_file", r->paths_file,
+				"stop_grace", (json_int_t)r->stop_grace, "fuse", r->fuse_file,
 				"nbd", r->nbd ? nbd_request(r->nbd) : NULL);
 	char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	size_t len = text ? strlen(text) : 0, done = 0;
@@ -301,6 +305,8 @@ static void tick(void)
 
 int serving_stop(const struct cb_attachment *a)
 {
+	unsigned timeout = (a->stop_grace ? a->stop_grace : CB_EXPORT_DEFAULT_STOP_GRACE) +
+			   STOP_MARGIN_S;
 	bool attached = device_attached(a);
 
 	if (attached && device_busy(a))
@@ -309,17 +315,18 @@ int serving_stop(const struct cb_attachment *a)
 		cb_set_error_errno(errno, "cannot stop the serving process %ld", (long)a->pid);
 		return -1;
 	}
-	for (int i = 0; i < STOP_TIMEOUT_S * 10; i++) {
+	for (unsigned i = 0; i < timeout * 10; i++) {
 		if (!serving_alive(a))
 			return 0;
-		/* Mounted between our check and its release: it keeps serving. */
-		if (i == REFUSAL_S * 10 && attached && device_attached(a))
+		/* Mounted between our check and its release: it keeps serving.
+		 * Not opened to ask: its release may be waiting on the storage. */
+		if (i == REFUSAL_S * 10 && attached && device_mounted(a))
 			return busy_error(a->device);
 		tick();
 	}
-	cb_set_error(ETIMEDOUT, "the serving process %ld did not exit within %d s of "
-		     "SIGTERM (see syslog); forcing the detach kills it", (long)a->pid,
-		     STOP_TIMEOUT_S);
+	cb_set_error(ETIMEDOUT, "the serving process %ld did not exit within %u s of "
+		     "SIGTERM (see syslog: its device may be held open); forcing the detach "
+		     "kills it", (long)a->pid, timeout);
 	return -1;
 }
 
