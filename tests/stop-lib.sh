@@ -53,23 +53,6 @@ stop_cleanup() {
 	cb_cleanup
 }
 
-# start_fg_export OUT ERR ARGS...: cinder-brick export --foreground ARGS,
-# as our child (so that its exit status can be had), on $T/ci.json or
-# CONN_INFO; ready once it printed its endpoints (a loop: line with
-# --loop, else an nbd: line).  Sets SERVER_PID.
-start_fg_export() {
-	local out=$1 err=$2 want=nbd:
-
-	shift 2
-	[[ " $* " == *" --loop "* ]] && want=loop:
-	"$CINDER_BRICK" export --foreground --connection-info "${CONN_INFO:-$T/ci.json}" "$@" \
-		> "$out" 2> "$err" &
-	SERVER_PID=$!
-	SERVER_PIDS+=("$SERVER_PID")
-	wait_for 300 grep -q "^$want" "$out" ||
-		fail "export $* did not become ready: $(cat "$err")"
-}
-
 # start_inflight_writes URI: 4 writes of 4 KiB sent to URI, not answered
 # (tests/inflight_writes.py); sets WRITER_PID, its status in $T/writer.rc.
 start_inflight_writes() {

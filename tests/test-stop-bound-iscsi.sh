@@ -22,13 +22,12 @@ tgt_start a
 iscsi_ci a
 
 # --- over an NBD socket
-SOCK=$T/stop.sock
-start_fg_export "$T/nbd.out" "$T/nbd.err" --nbd "unix:$SOCK" --stop-grace "$GRACE"
+start_fg --stop-grace "$GRACE"
 freeze "${TGT_PID[a]}"
-start_inflight_writes "$(sed -n 's/^nbd: //p' "$T/nbd.out")"
-stop_bounded "$SERVER_PID" "$T/nbd.err"
+start_inflight_writes "$NBD_URI"
+stop_bounded "$SERVER_PID" "$SERVER_ERR"
 writer_failed
-[ ! -e "$SOCK" ] || fail "the export left its socket $SOCK"
+[ ! -e "$T/nbd$NSERVERS.sock" ] || fail "the export left its socket"
 thaw_all
 echo "ok - NBD socket, target frozen: exit 1 in $TOOK s, writes failed, socket gone"
 

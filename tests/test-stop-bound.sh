@@ -36,29 +36,30 @@ start_inner
 make_ci "$T/inner/disk"
 
 # --- over an NBD socket
-SOCK=$T/outer.sock
-start_fg_export "$T/nbd.out" "$T/nbd.err" --nbd "unix:$SOCK" --stop-grace "$GRACE"
+start_fg --stop-grace "$GRACE"
 freeze "$INNER"
-start_inflight_writes "$(sed -n 's/^nbd: //p' "$T/nbd.out")"
-stop_bounded "$SERVER_PID" "$T/nbd.err"
+start_inflight_writes "$NBD_URI"
+stop_bounded "$SERVER_PID" "$SERVER_ERR"
 writer_failed
-[ ! -e "$SOCK" ] || fail "the export left its socket $SOCK"
+[ ! -e "$T/nbd$NSERVERS.sock" ] || fail "the export left its socket"
 thaw_all
 echo "ok - NBD socket, storage frozen: exit 1 in $TOOK s, writes failed, socket gone"
 
-# --- FUSE + loop device, a writer holding the device with a write in flight
-start_fg_export "$T/loop.out" "$T/loop.err" --fuse "$T/outer" --loop --stop-grace "$GRACE"
-LOOP=$(sed -n 's/^loop: //p' "$T/loop.out")
+# --- FUSE + loop device (and an NBD socket), a writer holding the device
+# with a write in flight
+start_fg --fuse "$T/outer" --loop --stop-grace "$GRACE"
+LOOP=$(sed -n 's/^loop: //p' "$SERVER_OUT")
 loop_on "$LOOP" "$T/outer/disk" || fail "$LOOP is not on $T/outer/disk"
 freeze "$INNER"
 write_in_flight "$LOOP"
-stop_bounded "$SERVER_PID" "$T/loop.err"
+stop_bounded "$SERVER_PID" "$SERVER_ERR"
 dd_failed
 wait_for 50 loop_off "$LOOP" "$T/outer/disk" ||
 	fail "$LOOP is still attached to $T/outer/disk"
 ! mountpoint -q "$T/outer" || fail "$T/outer is still mounted"
+[ ! -e "$T/nbd$NSERVERS.sock" ] || fail "the export left its socket"
 thaw_all
-echo "ok - FUSE + loop, storage frozen: exit 1 in $TOOK s, dd failed, loop device and mount gone"
+echo "ok - FUSE + loop, storage frozen: exit 1 in $TOOK s, dd failed, loop device, mount and socket gone"
 
 # The frozen export, let go, was not harmed.
 cmp -n $((1 << 20)) "$T/inner/disk" "$T/vol" || fail "the inner export reads other data"
@@ -67,18 +68,18 @@ echo "ok - the storage, let go, serves again and stops cleanly"
 
 # --- a mounted device still refuses the stop, past the grace period
 make_ci "$T/vol"
-start_fg_export "$T/mnt.out" "$T/mnt.err" --fuse "$T/outer" --loop --stop-grace "$GRACE"
-LOOP=$(sed -n 's/^loop: //p' "$T/mnt.out")
+start_fg --fuse "$T/outer" --loop --stop-grace "$GRACE"
+LOOP=$(sed -n 's/^loop: //p' "$SERVER_OUT")
 mkfs.ext4 -q "$LOOP" && mount "$LOOP" "$T/mnt" || fail "mkfs.ext4 or mount on $LOOP"
 kill -TERM "$SERVER_PID"
-wait_for 100 grep -q "still serving $LOOP" "$T/mnt.err" ||
-	fail "no refusal said: $(cat "$T/mnt.err")"
+wait_for 100 grep -q "still serving $LOOP" "$SERVER_ERR" ||
+	fail "no refusal said: $(cat "$SERVER_ERR")"
 sleep $((GRACE + 1))	# what is asserted is that nothing happens meanwhile
 assert_alive "$SERVER_PID" "a mounted device's refused stop was cut short"
 umount "$T/mnt" || fail "umount $T/mnt"
 kill -TERM "$SERVER_PID"
 wait_gone "$SERVER_PID" || fail "export $SERVER_PID did not stop once unmounted"
-wait "$SERVER_PID" || fail "export $SERVER_PID exited $? once unmounted: $(cat "$T/mnt.err")"
+wait "$SERVER_PID" || fail "export $SERVER_PID exited $? once unmounted: $(cat "$SERVER_ERR")"
 loop_off "$LOOP" "$T/outer/disk" || fail "$LOOP is still attached"
 echo "ok - a mounted loop device refuses the stop past the grace period, then stops with 0"
 
