@@ -2,9 +2,10 @@
 """Writes left in flight, for the tests of a stop on storage that does not
 answer (tests/test-stop-bound*.sh).
 
-Sends COUNT writes of 4 KiB at once to the NBD export at URI, few enough
+Sends COUNT writes of 4 KiB with FUA at once to the NBD export at URI:
+durable before they are answered, so no cache answers them; few enough
 to fit in the socket's buffer (a server whose storage is stuck may stop
-reading), writes "in flight" to the file READY once all of them are sent
+reading).  Writes "in flight" to the file READY once all of them are sent
 and none is answered, then waits for the answers.  Exit status: 0 when
 every write succeeded; 1 when one failed or the connection was lost, as
 the clients of a stop cut short see it; 3 when a write was answered
@@ -28,7 +29,7 @@ def main():
     h.connect_uri(uri)
     buf = nbd.Buffer(SIZE)
     try:
-        cookies = [h.aio_pwrite(buf, i * SIZE) for i in range(count)]
+        cookies = [h.aio_pwrite(buf, i * SIZE, flags=nbd.CMD_FLAG_FUA) for i in range(count)]
         # All sent once libnbd no longer waits to write.
         while h.aio_get_direction() & nbd.AIO_DIRECTION_WRITE:
             h.poll(-1)

@@ -3,9 +3,9 @@
 #
 # The storage is frozen with SIGSTOP (a target, an OSD, a FUSE export that
 # holds a volume's file) and always let go again (SIGCONT), whether the
-# test passes or not: stop_cleanup (or stop_release) is in the EXIT trap.  A stop of an export
-# whose storage is frozen must end once its grace period is over, within
-# SLACK seconds more.
+# test passes or not: stop_cleanup (or stop_release) is in the EXIT trap.
+# A stop of an export whose storage is frozen must end once its grace
+# period is over, within SLACK seconds more.
 
 GRACE=3
 SLACK=4
@@ -53,7 +53,7 @@ stop_cleanup() {
 	cb_cleanup
 }
 
-# start_inflight_writes URI: 4 writes of 4 KiB sent to URI, not answered
+# start_inflight_writes URI: 4 writes (4 KiB, FUA) sent to URI, not answered
 # (tests/inflight_writes.py); sets WRITER_PID, its status in $T/writer.rc.
 start_inflight_writes() {
 	rm -f "$T/writer.ready" "$T/writer.rc"
