@@ -93,7 +93,7 @@ static void export_help(void)
 	       "Without --foreground the command returns once the export is ready.\n"
 	       "SIGUSR1 makes it ask the volume for its size and grow every endpoint to it\n"
 	       "(after the volume was extended; shrinking is refused).\n"
-	       "SIGINT and SIGTERM are refused while the block device is mounted.\n"
+	       "SIGINT and SIGTERM are refused while the block device is in use (mounted).\n"
 	       "Exit status: 0 success, 1 failure (a stop cut short included), 2 bad usage.\n",
 	       CB_EXPORT_DEFAULT_STOP_GRACE);
 }
