@@ -178,13 +178,13 @@ int cli_serve_until_stopped(struct cb_export *x, const sigset_t *sigs,
 	}
 	json_decref(paths);
 	stopped = cb_export_stop(x);
+	disarm(&w);
 	/* The last count of a repeated error, before the process's last word. */
 	cb_log_flush();
 	if (stopped == -1) {
 		cli_error("%s", cb_get_error());
 		status = EXIT_FAILURE_RUNTIME;
 	}
-	disarm(&w);
 	if (o->pidfile)
 		unlink(o->pidfile);
 	return status;
