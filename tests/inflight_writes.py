@@ -2,8 +2,9 @@
 """Writes left in flight, for the tests of a stop on storage that does not
 answer (tests/test-stop-bound*.sh).
 
-Sends COUNT writes of 4 KiB with FUA at once to the NBD export at URI:
-durable before they are answered, so no cache answers them; few enough
+Sends COUNT writes of 4 KiB at once to the NBD export at URI, with FUA
+where the export takes it: durable before they are answered, so no cache
+answers them (an export without FUA, such as NFS, has no cache); few enough
 to fit in the socket's buffer (a server whose storage is stuck may stop
 reading).  Writes "in flight" to the file READY once all of them are sent
 and none is answered, then waits for the answers.  Exit status: 0 when
@@ -28,8 +29,9 @@ def main():
     h = nbd.NBD()
     h.connect_uri(uri)
     buf = nbd.Buffer(SIZE)
+    flags = nbd.CMD_FLAG_FUA if h.can_fua() else 0
     try:
-        cookies = [h.aio_pwrite(buf, i * SIZE, flags=nbd.CMD_FLAG_FUA) for i in range(count)]
+        cookies = [h.aio_pwrite(buf, i * SIZE, flags=flags) for i in range(count)]
         # All sent once libnbd no longer waits to write.
         while h.aio_get_direction() & nbd.AIO_DIRECTION_WRITE:
             h.poll(-1)

@@ -8,14 +8,17 @@
 #   session;
 # - gone for longer than nfs.io_timeout, or frozen (SIGSTOP) with
 #   requests in flight: they fail with EIO within the timeout, and SIGTERM
-#   then ends the export at once;
+#   then ends the export at once; with a far timeout, SIGTERM ends it once
+#   its grace period is over (--stop-grace);
 # - local-detach of an attached volume whose server is gone completes
 #   (against a fake Cinder).
 . "${TESTS_SRCDIR:?must name the tests directory}/lib.sh" || exit 99
 . "$TESTS_SRCDIR/nfs-lib.sh" || exit 99
 nfs_init
-require_cmd fio qemu-io
+require_cmd fio qemu-io bc
+require_pymod nbd
 cb_init
+. "$TESTS_SRCDIR/stop-lib.sh"
 nfs_start
 
 # fio_json FILE: "errors written-bytes verified-bytes" of fio's JSON.
@@ -133,6 +136,17 @@ for how in gone frozen; do
 	fi
 	echo "ok - server $how: EIO after nfs.io_timeout ($secs s), SIGTERM ends the export"
 done
+
+# SIGTERM with the server frozen and writes in flight, nfs.io_timeout (60
+# s) far off: the stop ends once its grace period is over.
+nfs_ci gone.img "-o vers=4" raw
+start_fg --stop-grace "$GRACE"
+freeze "$NFS_PID"
+start_inflight_writes "$NBD_URI"
+stop_bounded "$SERVER_PID" "$SERVER_ERR"
+writer_failed
+thaw_all
+echo "ok - server frozen, writes in flight: SIGTERM ends the export in $TOOK s (--stop-grace $GRACE)"
 
 # local-detach while the server is gone.
 built fuse || exit 0
