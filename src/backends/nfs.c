@@ -130,14 +130,18 @@ static void loop_service(void *ctx, struct pollfd *p, int n)
 }
 
 /* libnfs keeps its RPC timeouts in nfs_service(); the session its
- * reconnects and deadlines in nfs_session_run(). */
+ * reconnects in nfs_session_run() and deadlines, at 100 ms granularity,
+ * in nfs_session_expire(). */
 static void loop_tick(void *ctx)
 {
 	struct nfs_volume *v = ctx;
 
+	uint64_t now = cb_now_ms();
+
 	if (v->nfs && !v->broken && nfs_service(v->nfs, 0) < 0)
 		nfs_session_broken(v, nfs_get_error(v->nfs));
-	nfs_session_run(v, cb_now_ms());
+	nfs_session_expire(v, now);
+	nfs_session_run(v, now);
 }
 
 static void loop_submit(void *ctx, struct cb_io *io)

@@ -95,8 +95,11 @@ void nfs_session_wait_open(struct nfs_volume *v);
  * returned, and a new one made.  Callable from libnfs's callbacks. */
 void nfs_session_broken(struct nfs_volume *v, const char *why);
 /* After nfs_service() and on every tick: retires a broken context,
- * starts and times out reconnects. */
+ * starts and times out reconnects, sends what waits. */
 void nfs_session_run(struct nfs_volume *v, uint64_t now);
+/* On every tick (not per service call: it walks every request): fails
+ * the requests past their deadline. */
+void nfs_session_expire(struct nfs_volume *v, uint64_t now);
 /* The context's descriptor and events, when there is one to wait on. */
 int nfs_session_poll_fd(struct nfs_volume *v, struct pollfd *p);
 void nfs_session_close(struct nfs_volume *v);

@@ -234,6 +234,12 @@ void nfs_session_run(struct nfs_volume *v, uint64_t now)
 		if (v->broken)
 			retire(v, now);
 	}
+	if (v->state == NFS_SESSION_UP)
+		nfs_io_resend(v);
+}
+
+void nfs_session_expire(struct nfs_volume *v, uint64_t now)
+{
 	/* A request the session holds past its deadline: the server has it,
 	 * or has hung.  Only giving the session up frees its buffers. */
 	if (nfs_io_expire(v, now)) {
@@ -241,8 +247,6 @@ void nfs_session_run(struct nfs_volume *v, uint64_t now)
 		retire(v, now);
 		nfs_io_expire(v, now);
 	}
-	if (v->state == NFS_SESSION_UP)
-		nfs_io_resend(v);
 }
 
 void nfs_session_open(struct nfs_volume *v)
