@@ -196,16 +196,22 @@ static const char *sysfs_name(const char *dev)
 	return slash ? slash + 1 : dev;
 }
 
+/* /sys/block/<dev>/<attr>, open for reading, or NULL. */
+static FILE *open_sysfs(const char *dev, const char *attr)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "/sys/block/%s/%s", sysfs_name(dev), attr);
+	return fopen(path, "re");
+}
+
 /* The file the kernel says dev is attached to, as it printed its path when
  * the device was set up; false when dev is not attached (or no loop device). */
 static bool read_backing_file(const char *dev, char *buf, size_t len)
 {
-	char path[128];
-	FILE *f;
+	FILE *f = open_sysfs(dev, "loop/backing_file");
 	bool ok;
 
-	snprintf(path, sizeof path, "/sys/block/%s/loop/backing_file", sysfs_name(dev));
-	f = fopen(path, "re");
 	if (!f)
 		return false;
 	ok = fgets(buf, len, f) != NULL;
@@ -231,12 +237,9 @@ struct io_counts {
 static int read_io_counts(const char *dev, struct io_counts *c)
 {
 	unsigned long reads, writes, skip;
-	char path[128];
-	FILE *f;
+	FILE *f = open_sysfs(dev, "stat");
 	int n;
 
-	snprintf(path, sizeof path, "/sys/block/%s/stat", sysfs_name(dev));
-	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	n = fscanf(f, "%lu %lu %lu %lu %lu %lu %lu %lu %lu", &reads, &skip, &skip, &skip,
