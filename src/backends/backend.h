@@ -134,18 +134,6 @@ struct cb_backend_ops {
 	 * and not durable: never for FUA); -1 when it cannot.  Lets a server
 	 * splice() large payloads instead of copying them through a buffer. */
 	int (*write_fd)(void *handle, uint64_t offset, uint32_t length);
-	/* Optional: where [offset, offset+length) of the volume is mapped,
-	 * shared and writable, for a payload the kernel copies in (read(2)
-	 * from a pipe, recv(2) from a socket): no filesystem write path, no
-	 * file lock, so writers run in parallel.  Only ever as the buffer of
-	 * such a system call, never written from user space: a fault there
-	 * (a full disk under a sparse file, a file truncated behind our
-	 * back) fails the call with EFAULT or a short count, where it would
-	 * raise SIGBUS in user space; the caller then writes what is left the
-	 * usual way.  Like write_fd, quick and not durable: never for FUA.
-	 * NULL when the range cannot be written so, e.g. when not all of it
-	 * is in the page cache (a fault would read it from the disk first). */
-	void *(*write_map)(void *handle, uint64_t offset, uint32_t length);
 	/* Optional: the volume's size now, asked anew, for a volume grown
 	 * while open (Cinder's extend of an attached volume).  0, or -1 with
 	 * the error set. */
@@ -211,12 +199,6 @@ static inline int cb_backend_write_fd(struct cb_backend *b, uint64_t offset, uin
 static inline json_t *cb_backend_paths(struct cb_backend *b)
 {
 	return b->ops->paths ? b->ops->paths(b->handle) : NULL;
-}
-
-static inline void *cb_backend_write_map(struct cb_backend *b, uint64_t offset,
-					 uint32_t length)
-{
-	return b->ops->write_map ? b->ops->write_map(b->handle, offset, length) : NULL;
 }
 
 static inline uint64_t cb_backend_size(const struct cb_backend *b)

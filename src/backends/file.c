@@ -6,8 +6,7 @@
  * cache misses and all O_DIRECT I/O go to a small thread pool, so a slow
  * request does not hold up the requests behind it.  Servers may also move
  * payloads themselves: reads out of the file descriptor (read_fd), writes
- * into it (write_fd) or, where the page cache holds the range, into a
- * shared mapping of the volume (write_map).
+ * into it (write_fd).
  */
 #include <config.h>
 
@@ -24,7 +23,6 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "file_map.h"
 #include "io_pool.h"
 #include "zero_fill.h"
 #include "lib/error.h"
@@ -61,10 +59,6 @@ struct file_volume {
 	uint32_t block_min;
 	uint32_t logical_block_size;
 	struct io_pool *pool;
-	/* The volume mapped shared (file_write_map), growing with it; NULL
-	 * when it could not be, or when writes do not go through the page
-	 * cache (O_DIRECT) or not at all (read-only). */
-	struct file_map *map;
 };
 
 static int full_pread(int fd, char *buf, size_t len, uint64_t off)
@@ -328,19 +322,6 @@ static int file_write_fd(void *handle, uint64_t offset, uint32_t length)
 	return f->direct_io || f->read_only ? -1 : f->fd;
 }
 
-/* Cached pages only: a fault on one that is not would read it from the
- * disk, even when the payload is about to cover it whole, where a write(2)
- * would not.  A buffered write holds the file's lock while it copies, so
- * concurrent writers take turns, and its per-page work costs as much as
- * the copy; a copy into the shared mapping does neither. */
-static void *file_write_map(void *handle, uint64_t offset, uint32_t length)
-{
-	struct file_volume *f = handle;
-	char *p = f->map ? file_map_at(f->map, offset, length) : NULL;
-
-	return p && range_cached(f, offset, length) ? p : NULL;
-}
-
 static int open_device(const char *path, const struct cb_open_opts *opts)
 {
 	int flags = (opts->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
@@ -400,9 +381,6 @@ static int file_current_size(void *handle, uint64_t *size)
 	}
 	if (!f->is_block)
 		*size = (uint64_t)st.st_size;
-	/* Grown: writes past the old end take the mapping too. */
-	if (f->map)
-		file_map_grow(f->map, f->fd, *size);
 	return 0;
 }
 
@@ -411,7 +389,6 @@ static void file_close(void *handle)
 	struct file_volume *f = handle;
 
 	io_pool_free(f->pool);
-	file_map_free(f->map);
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f);
@@ -442,8 +419,6 @@ static void *file_open(const json_t *data, const struct cb_open_opts *opts)
 	f->pool = io_pool_new(FILE_POOL_THREADS, pool_run, f);
 	if (!f->pool)
 		goto fail;
-	if (!f->direct_io && !f->read_only)
-		f->map = file_map_new(f->fd, f->size);
 	return f;
 fail:
 	file_close(f);
@@ -482,7 +457,6 @@ const struct cb_backend_ops cb_file_backend = {
 	.submit = file_submit,
 	.read_fd = file_read_fd,
 	.write_fd = file_write_fd,
-	.write_map = file_write_map,
 	.current_size = file_current_size,
 	.close = file_close,
 };

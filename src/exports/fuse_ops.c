@@ -332,47 +332,35 @@ static void fx_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t si
 	fuse_reply_write(req, len);
 }
 
-/* A payload in libfuse's pipe, into the volume at off: read(2) into the
- * backend's mapping of the range when it has one, and what that leaves (a
- * fault there fails the read, not this process) spliced into fd.  Only
- * from a pipe: a copy from memory would be ours, and a fault in it a
- * SIGBUS.  0, or -errno when not all of it was written: a short count
- * would be taken for success by a loop device, the rest silently lost. */
-static int fx_move_payload(struct fuse_export *fx, struct fuse_bufvec *in, off_t off,
-			   uint64_t len, int fd)
+/* A payload in libfuse's pipe, spliced into the volume's fd at off.  0, or
+ * -errno when not all of it was written: a short count would be taken for
+ * success by a loop device, the rest silently lost.  Not read(2) into a
+ * shared mapping of the volume: that beat the file's write path only on
+ * pages whose mapping writeback had not yet write-protected, and lost 3-5x
+ * in sustained writes (see src/nbdserver/zerocopy.c). */
+static int fx_move_payload(struct fuse_bufvec *in, off_t off, uint64_t len, int fd)
 {
-	bool from_pipe = in->count == 1 && (in->buf[0].flags & FUSE_BUF_IS_FD);
-	char *map = from_pipe ? cb_backend_write_map(fx->backend, off, len) : NULL;
-	struct fuse_bufvec to_map = FUSE_BUFVEC_INIT(len), to_fd;
-	ssize_t done = 0, n;
+	struct fuse_bufvec to_fd;
+	uint64_t done = 0;
+	ssize_t n;
 
-	if (map) {
-		to_map.buf[0].mem = map;
-		/* Advances in past what it moved; a failure moved nothing. */
-		done = fuse_buf_copy(&to_map, in, 0);
-		if (done < 0)
-			done = 0;
-		if ((uint64_t)done == len)
-			return 0;
-	}
 	/* A short count (ENOSPC part way) is asked again for its errno. */
-	while ((uint64_t)done < len) {
+	while (done < len) {
 		to_fd = (struct fuse_bufvec)FUSE_BUFVEC_INIT(len - done);
 		to_fd.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 		to_fd.buf[0].fd = fd;
-		to_fd.buf[0].pos = off + done;
+		to_fd.buf[0].pos = off + (off_t)done;
 		n = fuse_buf_copy(&to_fd, in, 0);
 		if (n <= 0)
 			return n < 0 ? (int)n : -EIO;
-		done += n;
+		done += (uint64_t)n;
 	}
 	return 0;
 }
 
 /*
  * With FUSE_CAP_SPLICE_READ, libfuse leaves a large write's payload in a
- * pipe; it goes from there into the backend's file or its mapping, in the
- * kernel: one copy where reading it into this process and writing it out
+ * pipe; it goes from there into the backend's file, in the kernel: one copy where reading it into this process and writing it out
  * again makes two.
  */
 static void fx_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
@@ -404,7 +392,7 @@ static void fx_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 			fx_write(req, ino, dst.buf[0].mem, (size_t)n, off, fi);
 		return;
 	}
-	err = fx_move_payload(fx, in, off, len, fd);
+	err = fx_move_payload(in, off, len, fd);
 	if (err < 0) {
 		cb_log(CB_LOG_DEBUG, "FUSE write of %" PRIu64 " bytes at %lld: %s",
 		       len, (long long)off, strerror(-err));

@@ -1,8 +1,7 @@
 /* Large payloads that skip the slot buffers: reads sent from the backend's
- * file descriptor with sendfile(), writes received straight into the
- * backend's mapping of the volume or spliced from the socket through a pipe
- * into its file descriptor.  Each saves a copy of the payload through this
- * process. */
+ * file descriptor with sendfile(), writes spliced from the socket through a
+ * pipe into its file descriptor.  Each saves a copy of the payload through
+ * this process. */
 #include <config.h>
 
 #include <errno.h>
@@ -18,11 +17,13 @@
 /* Reads from here up are sent with sendfile() when the backend allows it:
  * the copy saved outweighs the extra system call. */
 #define SENDFILE_MIN (64u << 10)
-/* Writes from here up go from the socket to the backend's mapping (recv)
- * or, page-aligned, to its fd through a pipe (splice), which saves copying
- * them into a buffer first.  Unaligned ones would make the kernel read the
- * partial pages from disk on the connection thread, so they take this way
- * only where the backend maps the range, which promises it is cached. */
+/* Page-aligned writes from here up go from the socket to the backend's fd
+ * through a pipe (splice), which saves copying them into a buffer first.
+ * Unaligned ones would make the kernel read the partial pages from disk on
+ * the connection thread.  Not recv() into a shared mapping of the volume:
+ * once writeback has cleaned a page, every write to it through the mapping
+ * takes a fault and the filesystem's page_mkwrite, which cost 3-5x in
+ * sustained large writes. */
 #define SPLICE_MIN (64u << 10)
 #define SPLICE_ALIGN 4096u
 #define PIPE_SIZE (1u << 20)
@@ -83,43 +84,18 @@ static int pipe_to_fd(struct tx *t, int fd, off_t *off, size_t n)
 	return 0;
 }
 
-/* Up to len payload bytes from the socket into the volume's mapping, the
- * kernel's copy the only one.  Fewer when the copy faulted: what was not
- * received is still in the socket.  *failed when the socket did. */
-static size_t recv_to_map(struct tx *t, char *map, size_t len, bool *failed)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = recv(t->fd, map + got, len - got, MSG_WAITALL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EFAULT)
-			break;
-		if (n <= 0) {
-			*failed = true;
-			break;
-		}
-		got += (size_t)n;
-	}
-	return got;
-}
-
 /*
  * A write payload, on this thread: the write lands in the page cache, so
  * it is as quick as the copy it saves.  Bytes already in the receive
- * buffer are written from there, the rest received into the mapping (when
- * map is set) and, for what that leaves, spliced from the socket to fd
+ * buffer are written from there, the rest spliced from the socket to fd
  * through the pipe.  False when the socket failed; the backend's errors go
  * into the reply.
  */
-static bool write_payload(struct tx *t, struct slot *sl, int fd, char *map)
+static bool write_payload(struct tx *t, struct slot *sl, int fd)
 {
 	size_t have = t->rlen - t->rpos, left = sl->io.length;
 	size_t head = have < left ? have : left;
 	off_t off = (off_t)sl->io.offset;
-	bool failed = false;
 	int err = 0;
 
 	if (head) {
@@ -131,14 +107,6 @@ static bool write_payload(struct tx *t, struct slot *sl, int fd, char *map)
 	t->rpos += head;
 	off += (off_t)head;
 	left -= head;
-	if (map && !err && left > 0) {
-		size_t got = recv_to_map(t, map + head, left, &failed);
-
-		if (failed)
-			return false;
-		off += (off_t)got;
-		left -= got;
-	}
 	while (left > 0) {
 		ssize_t n = splice(t->fd, NULL, t->pipe[1], NULL,
 				   left < t->pipe_cap ? left : t->pipe_cap, SPLICE_F_MOVE);
@@ -158,17 +126,14 @@ static bool write_payload(struct tx *t, struct slot *sl, int fd, char *map)
 }
 
 /* Whether a write's payload can go from the socket to the backend; then
- * *fd is set, and *map too when the backend maps the range. */
-static bool can_write_direct(struct tx *t, const struct slot *sl, uint16_t flags, int *fd,
-			     char **map)
+ * *fd is set. */
+static bool can_write_direct(struct tx *t, const struct slot *sl, uint16_t flags, int *fd)
 {
-	if (sl->io.length < SPLICE_MIN || (flags & NBD_CMD_FLAG_FUA))
+	if (sl->io.length < SPLICE_MIN || (flags & NBD_CMD_FLAG_FUA) ||
+	    sl->io.offset % SPLICE_ALIGN || sl->io.length % SPLICE_ALIGN)
 		return false;
 	*fd = cb_backend_write_fd(t->backend, sl->io.offset, sl->io.length);
-	if (*fd < 0 || !pipe_ready(t))
-		return false;
-	*map = cb_backend_write_map(t->backend, sl->io.offset, sl->io.length);
-	return *map || (sl->io.offset % SPLICE_ALIGN == 0 && sl->io.length % SPLICE_ALIGN == 0);
+	return *fd >= 0 && pipe_ready(t);
 }
 
 /* The payload of a read that build_reply() left out.  The header has gone
@@ -196,12 +161,11 @@ void zc_send_read_payload(struct tx *t, struct slot *sl)
 
 int zc_write(struct tx *t, struct slot *sl, uint16_t flags)
 {
-	char *map = NULL;
 	int fd;
 
-	if (!can_write_direct(t, sl, flags, &fd, &map))
+	if (!can_write_direct(t, sl, flags, &fd))
 		return 0;
-	return write_payload(t, sl, fd, map) ? 1 : -1;
+	return write_payload(t, sl, fd) ? 1 : -1;
 }
 
 /* The pipe is made on the first spliced write. */
