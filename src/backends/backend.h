@@ -16,6 +16,7 @@
 #ifndef CB_BACKEND_H
 #define CB_BACKEND_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -134,6 +135,15 @@ struct cb_backend_ops {
 	 * and not durable: never for FUA); -1 when it cannot.  Lets a server
 	 * splice() large payloads instead of copying them through a buffer. */
 	int (*write_fd)(void *handle, uint64_t offset, uint32_t length);
+	/* Optional: poll(2) on fds for a thread that has nothing else to do
+	 * until one is ready, which meanwhile drives the backend's own I/O
+	 * when it may (completions then run on it, sparing the wake-ups of
+	 * handing work between threads).  Returns as poll() does, counting
+	 * only the caller's fds; at most 4 of them. */
+	int (*poll)(void *handle, struct pollfd *fds, int n, int timeout_ms);
+	/* Optional: the thread will not call poll soon (it stops, or there
+	 * are other clients it must not keep waiting). */
+	void (*poll_leave)(void *handle);
 	/* Optional: the volume's size now, asked anew, for a volume grown
 	 * while open (Cinder's extend of an attached volume).  0, or -1 with
 	 * the error set. */
@@ -199,6 +209,24 @@ static inline int cb_backend_write_fd(struct cb_backend *b, uint64_t offset, uin
 static inline json_t *cb_backend_paths(struct cb_backend *b)
 {
 	return b->ops->paths ? b->ops->paths(b->handle) : NULL;
+}
+
+static inline bool cb_backend_can_poll(const struct cb_backend *b)
+{
+	return b->ops->poll != NULL;
+}
+
+static inline int cb_backend_poll(struct cb_backend *b, struct pollfd *fds, int n,
+				  int timeout_ms)
+{
+	return b->ops->poll ? b->ops->poll(b->handle, fds, n, timeout_ms)
+			    : poll(fds, (nfds_t)n, timeout_ms);
+}
+
+static inline void cb_backend_poll_leave(struct cb_backend *b)
+{
+	if (b->ops->poll_leave)
+		b->ops->poll_leave(b->handle);
 }
 
 static inline uint64_t cb_backend_size(const struct cb_backend *b)

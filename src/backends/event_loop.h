@@ -9,7 +9,10 @@
  * poll() is sent by its own thread, under the lock: there the wake-up is
  * much of its latency, while at depth, servicing once per request costs
  * more than the wake-ups it saves (libnfs scans all its pending replies
- * on each call).
+ * on each call).  Better still, a thread that would only sleep waiting for
+ * its completions can poll the library's descriptors itself (a driver,
+ * cb_event_loop_poll): then its requests and their completions never
+ * change threads at all, as in a single-threaded server.
  */
 #ifndef CB_EVENT_LOOP_H
 #define CB_EVENT_LOOP_H
@@ -20,6 +23,8 @@
 
 /* The most descriptors one source waits on at once. */
 #define CB_EVENT_LOOP_MAX_FDS 16
+/* The most of a driver's own in cb_event_loop_poll(). */
+#define CB_EVENT_LOOP_MAX_CALLER_FDS 4
 
 /* What the loop drives.  Every callback runs with the loop's lock held, on
  * the loop's thread or on a thread in cb_event_loop_submit(): so do the
@@ -46,6 +51,22 @@ struct cb_event_loop *cb_event_loop_start(const struct cb_event_source *src);
  * of the source is in flight, so it may run before this returns, on this
  * thread (never from a source's callback: then it is only queued). */
 void cb_event_loop_submit(struct cb_event_loop *l, struct cb_io *io, bool alone);
+/*
+ * poll(2) on fds for a thread that has nothing to do until one of them is
+ * ready (an NBD connection waiting for its client or its completions),
+ * which meanwhile drives the source itself: it waits on the source's
+ * descriptors too, services them and submits the queue, so completions
+ * run on it and neither it nor the loop's thread is woken to hand work to
+ * the other.  One such driver at a time (the first to call); other threads
+ * just poll.  While a driver is in charge the loop's thread only watches
+ * it: a driver that has not been back in here for a tick (blocked on a
+ * slow client, say) loses the source to the loop's thread until its next
+ * call.  n is at most CB_EVENT_LOOP_MAX_CALLER_FDS.
+ */
+int cb_event_loop_poll(struct cb_event_loop *l, struct pollfd *fds, int n, int timeout_ms);
+/* The calling thread will not call cb_event_loop_poll() again soon: if it
+ * drives the source, the loop's thread takes it back now. */
+void cb_event_loop_leave(struct cb_event_loop *l);
 /* Stops the thread and waits for it; requests still queued are never
  * submitted, so the source drains its own first. */
 void cb_event_loop_stop(struct cb_event_loop *l);

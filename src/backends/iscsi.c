@@ -282,6 +282,20 @@ static void iscsi_backend_submit(void *handle, struct cb_io *io)
 	cb_event_loop_submit(v->loop, io, alone);
 }
 
+static int iscsi_backend_poll(void *handle, struct pollfd *fds, int n, int timeout_ms)
+{
+	struct iscsi_volume *v = handle;
+
+	return cb_event_loop_poll(v->loop, fds, n, timeout_ms);
+}
+
+static void iscsi_backend_poll_leave(void *handle)
+{
+	struct iscsi_volume *v = handle;
+
+	cb_event_loop_leave(v->loop);
+}
+
 static void iscsi_backend_get_caps(void *handle, struct cb_backend_caps *caps)
 {
 	struct iscsi_volume *v = handle;
@@ -323,6 +337,8 @@ const struct cb_backend_ops cb_iscsi_backend = {
 	.open = iscsi_backend_open,
 	.get_caps = iscsi_backend_get_caps,
 	.submit = iscsi_backend_submit,
+	.poll = iscsi_backend_poll,
+	.poll_leave = iscsi_backend_poll_leave,
 	.paths = iscsi_backend_paths,
 	.close = iscsi_backend_close,
 };

@@ -203,6 +203,20 @@ static void nfs_backend_submit(void *handle, struct cb_io *io)
 	cb_event_loop_submit(v->loop, io, alone);
 }
 
+static int nfs_backend_poll(void *handle, struct pollfd *fds, int n, int timeout_ms)
+{
+	struct nfs_volume *v = handle;
+
+	return cb_event_loop_poll(v->loop, fds, n, timeout_ms);
+}
+
+static void nfs_backend_poll_leave(void *handle)
+{
+	struct nfs_volume *v = handle;
+
+	cb_event_loop_leave(v->loop);
+}
+
 static void nfs_backend_get_caps(void *handle, struct cb_backend_caps *caps)
 {
 	struct nfs_volume *v = handle;
@@ -237,5 +251,7 @@ const struct cb_backend_ops cb_nfs_backend = {
 	.open = nfs_backend_open,
 	.get_caps = nfs_backend_get_caps,
 	.submit = nfs_backend_submit,
+	.poll = nfs_backend_poll,
+	.poll_leave = nfs_backend_poll_leave,
 	.close = nfs_backend_close,
 };

@@ -30,6 +30,16 @@ static void conn_unlink(struct nbd_conn *c)
 	pthread_mutex_unlock(&s->lock);
 }
 
+unsigned nbd_conns_count(struct nbd_server *s)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->nconns;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
 static void *conn_main(void *arg)
 {
 	struct nbd_conn *c = arg;

@@ -87,6 +87,8 @@ void nbd_transmission(struct nbd_conn *c);
 int nbd_conn_spawn(struct nbd_server *s, int fd, const char *peer,
 		   const struct nbd_session *preset);
 void nbd_conns_shutdown(struct nbd_server *s);
+/* Clients connected now, in the handshake or past it. */
+unsigned nbd_conns_count(struct nbd_server *s);
 /* Lets every client reach the export's new, larger size. */
 void nbd_conns_grow(struct nbd_server *s, uint64_t size);
 

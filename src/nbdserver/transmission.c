@@ -437,6 +437,25 @@ static bool done_pending(struct tx *t)
 	return pending;
 }
 
+/* poll(2) on this connection's descriptors.  While it is the server's only
+ * client, the backend's own I/O (an event loop's) runs on this thread
+ * meanwhile, so its completions need no other thread woken to hand them
+ * over.  With other clients this thread must not hold their I/O up while
+ * it blocks on its own client's socket, so the backend keeps it. */
+static void tx_poll(struct tx *t, struct pollfd *p, int n)
+{
+	int r;
+
+	if (nbd_conns_count(t->c->srv) == 1) {
+		r = cb_backend_poll(t->backend, p, n, -1);
+	} else {
+		cb_backend_poll_leave(t->backend);
+		r = poll(p, (nfds_t)n, -1);
+	}
+	if (r == -1 && errno != EINTR)
+		cb_log(CB_LOG_ERROR, "client %s: poll: %s", t->c->peer, strerror(errno));
+}
+
 static void wait_for_work(struct tx *t)
 {
 	bool want_read = can_take_request(t);
@@ -451,16 +470,17 @@ static void wait_for_work(struct tx *t)
 	if (want_read && t->rlen - t->rpos >= NBD_REQUEST_LEN)
 		return;
 	/* Nothing in flight: nothing can complete, so just wait for the
-	 * socket, polling it first (spin.c). */
-	if (want_read && t->inflight == 0) {
-		nbd_spin_for_input(&t->spin, &t->c->srv->spin, t->fd);
+	 * socket, polling it first (spin.c); in poll() only where this
+	 * thread may have the backend's I/O to drive meanwhile. */
+	if (want_read && t->inflight == 0 &&
+	    (nbd_spin_for_input(&t->spin, &t->c->srv->spin, t->fd) ||
+	     !cb_backend_can_poll(t->backend))) {
 		fill_rbuf(t, 0);
 		return;
 	}
 	if (done_pending(t))
 		return;
-	while (poll(pfd, 2, -1) == -1 && errno == EINTR)
-		;
+	tx_poll(t, pfd, 2);
 	pthread_mutex_lock(&t->lock);
 	t->sleeping = false;
 	pthread_mutex_unlock(&t->lock);
@@ -533,5 +553,6 @@ void nbd_transmission(struct nbd_conn *c)
 			break;
 		wait_for_work(t);
 	}
+	cb_backend_poll_leave(t->backend);
 	tx_free(t);
 }
