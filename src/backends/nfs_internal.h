@@ -77,6 +77,7 @@ struct nfs_volume {
 	unsigned attempts;		/* of the current outage */
 	uint64_t down_since_ms;
 	char last_error[256];		/* why the session went down */
+	unsigned unsent;		/* RPCs queued since the last service */
 	/* Opening: set until the first session is up or failed. */
 	bool opening;
 	pthread_mutex_t open_lock;

@@ -252,9 +252,10 @@ void nfs_io_submit(struct nfs_volume *v, struct cb_io *io)
 	}
 	r->io = io;
 	r->deadline_ms = cb_now_ms() + v->io_timeout_ms;
-	if (v->state == NFS_SESSION_UP && !v->broken)
+	if (v->state == NFS_SESSION_UP && !v->broken) {
 		send_req(v, r);
-	else
+		v->unsent++;
+	} else
 		wait_for_session(r);
 }
 
