@@ -35,6 +35,7 @@ struct iscsi_path {
 	struct iscsi_context *ctx;	/* NULL while DOWN */
 	enum iscsi_path_state state;
 	unsigned inflight;		/* requests sent on it */
+	unsigned unsent;		/* PDUs queued since it was last serviced */
 	unsigned failed_logins;		/* since it was last up: the backoff */
 	uint64_t retry_at_ms;
 	uint64_t since_ms;		/* when it entered its state */

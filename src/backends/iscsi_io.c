@@ -223,6 +223,7 @@ static int send_on(struct iscsi_req *r, struct iscsi_path *p)
 	}
 	r->path = p;
 	p->inflight++;
+	p->unsent++;
 	return 0;
 }
 

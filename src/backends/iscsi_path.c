@@ -20,6 +20,7 @@
 #include <iscsi/scsi-lowlevel.h>
 
 #include "iscsi_internal.h"
+#include "tcp_cork.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -291,14 +292,23 @@ void iscsi_paths_service(struct iscsi_volume *v, struct pollfd *p, struct iscsi_
 		struct iscsi_path *path = of[i];
 		short bad = POLLRDHUP | POLLHUP | POLLERR | POLLNVAL;
 
+		bool cork;
+
 		if (!p[i].revents || (path->state != PATH_UP && path->state != PATH_CONNECTING))
 			continue;
+		/* A batch of PDUs: see tcp_cork.h. */
+		cork = path->unsent > 1 && (p[i].revents & POLLOUT);
+		path->unsent = 0;
+		if (cork)
+			cb_tcp_cork(p[i].fd, 1);
 		if (iscsi_service(path->ctx, p[i].revents & ~POLLRDHUP) < 0)
 			iscsi_path_fail(path, iscsi_get_error(path->ctx));
 		else if (p[i].revents & POLLERR)
 			iscsi_path_fail(path, "socket error");
 		else if (p[i].revents & bad)
 			iscsi_path_fail(path, "the target closed the connection");
+		else if (cork)
+			cb_tcp_cork(p[i].fd, 0);
 	}
 	iscsi_paths_reap(v);
 }

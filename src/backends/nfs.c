@@ -14,8 +14,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +23,7 @@
 #include "lib/clock.h"
 #include "lib/error.h"
 #include "nfs_internal.h"
+#include "tcp_cork.h"
 
 /* As the other backends: requests up to the largest the server accepts;
  * libnfs splits them into RPCs of the size the NFS server takes. */
@@ -119,14 +118,6 @@ static int loop_poll_fds(void *ctx, struct pollfd *p)
 	return nfs_session_poll_fd(ctx, p);
 }
 
-/* libnfs sends each RPC with a send() of its own, and each can wake the
- * server, which on a busy host then takes the CPU from us before the
- * next: corked, a batch leaves in one segment and wakes it once. */
-static void set_cork(int fd, int on)
-{
-	setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
-}
-
 static void loop_service(void *ctx, struct pollfd *p, int n)
 {
 	struct nfs_volume *v = ctx;
@@ -135,14 +126,15 @@ static void loop_service(void *ctx, struct pollfd *p, int n)
 	/* A descriptor of a session retired since it was polled is not
 	 * this one's, even when its number was reused. */
 	if (n && v->nfs && !v->broken && p->fd == nfs_get_fd(v->nfs)) {
+		/* A batch of RPCs: see tcp_cork.h. */
 		cork = v->unsent > 1 && (p->revents & POLLOUT);
 		v->unsent = 0;
 		if (cork)
-			set_cork(p->fd, 1);
+			cb_tcp_cork(p->fd, 1);
 		if (nfs_service(v->nfs, p->revents) < 0)
 			nfs_session_broken(v, nfs_get_error(v->nfs));
 		else if (cork)
-			set_cork(p->fd, 0);
+			cb_tcp_cork(p->fd, 0);
 	} else if (n && v->nfs && !v->broken && nfs_service(v->nfs, 0) < 0) {
 		nfs_session_broken(v, nfs_get_error(v->nfs));
 	}
