@@ -71,8 +71,8 @@ iscsi_stop_target() {
 
 iscsi_url() { echo "iscsi://$iscsi_portal/$iscsi_iqn/1"; }
 
-start_cinder_brick_iscsi() {
-	serve_nbd cinder-brick iscsi "$binary" export --connection-info "$work/iscsi-ci.json" \
+start_cinder_brick_iscsi() {	# NAME
+	serve_nbd "$1" iscsi "$(brick_binary "$1")" export --connection-info "$work/iscsi-ci.json" \
 		--nbd unix:SOCK --foreground
 }
 
@@ -82,8 +82,9 @@ start_qemu_nbd_iscsi() {
 }
 
 run_iscsi_matrix() {
+	local s
 	iscsi_start_target
-	start_cinder_brick_iscsi
+	for s in $brick_servers; do start_cinder_brick_iscsi "$s"; done
 	start_qemu_nbd_iscsi
 	log "iSCSI servers ready on $(iscsi_url): ${server_names[*]} and direct (qemu-img bench over iscsi://)"
 	qib_direct=$(iscsi_url)

@@ -15,17 +15,17 @@ loop_missing() {
 
 # What local-attach gives: the loop device of export --fuse --loop, which
 # it names on stdout once it is attached.
-start_cinder_brick_loop() {
-	local logf=$logs/loop-cinder-brick.log deadline=$((SECONDS + 30)) pid dev
-	start_cinder_brick_fuse loop --loop
-	pid=$(server_pid cinder-brick)
+start_cinder_brick_loop() {	# NAME
+	local name=$1 logf=$logs/loop-$1.log deadline=$((SECONDS + 30)) pid dev
+	start_cinder_brick_fuse "$name" loop --loop
+	pid=$(server_pid "$name")
 	while ! dev=$(sed -n 's/^loop: //p' "$logf") || [ -z "$dev" ]; do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; start_failed cinder-brick "$logf" "it exited"; }
-		[ $SECONDS -lt $deadline ] || start_failed cinder-brick "$logf" "no loop device within 30 s"
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; start_failed "$name" "$logf" "it exited"; }
+		[ $SECONDS -lt $deadline ] || start_failed "$name" "$logf" "no loop device within 30 s"
 		sleep 0.05
 	done
-	loops+=("$dev=${fuse_file[cinder-brick]}")
-	loop_dev[cinder-brick]=$dev
+	loops+=("$dev=${fuse_file[$name]}")
+	loop_dev["$name"]=$dev
 }
 
 # The same device over qemu-storage-daemon's FUSE file: direct I/O and
@@ -43,9 +43,11 @@ start_qsd_loop() {
 }
 
 run_loop_matrix() {
-	start_cinder_brick_loop
+	local s devs=
+	for s in $brick_servers; do start_cinder_brick_loop "$s"; done
 	start_qsd_loop
-	log "loop devices ready: cinder-brick ${loop_dev[cinder-brick]}, qsd ${loop_dev[qsd]}"
+	for s in $loop_servers; do devs+="${devs:+, }$s ${loop_dev[$s]}"; done
+	log "loop devices ready: $devs"
 	# shellcheck disable=SC2086 # a list of names
 	run_matrix loop $loop_servers -- "${fuse_workloads[@]}"
 	stop_servers

@@ -86,8 +86,8 @@ nfs_stop_server() {
 
 nfs_url() { echo "nfs://127.0.0.1$nfs_export/volume.img"; }
 
-start_cinder_brick_nfs() {
-	serve_nbd cinder-brick nfs "$binary" export --connection-info "$work/nfs-ci.json" \
+start_cinder_brick_nfs() {	# NAME
+	serve_nbd "$1" nfs "$(brick_binary "$1")" export --connection-info "$work/nfs-ci.json" \
 		--nbd unix:SOCK --foreground
 }
 
@@ -97,8 +97,9 @@ start_qemu_nbd_nfs() {
 }
 
 run_nfs_matrix() {
+	local s
 	nfs_start_server
-	start_cinder_brick_nfs
+	for s in $brick_servers; do start_cinder_brick_nfs "$s"; done
 	start_qemu_nbd_nfs
 	log "NFS servers ready on $(nfs_url): ${server_names[*]} and direct (qemu-img bench over nfs://)"
 	qib_direct=$(nfs_url)

@@ -81,8 +81,8 @@ rbd_remove_image() {
 	echo "$prog: could not remove the bench image $rbd_pool/$rbd_image: remove it with rbd -c $rbd_conf rm $rbd_pool/$rbd_image" >&2
 }
 
-start_cinder_brick_rbd() {
-	serve_nbd cinder-brick rbd "$binary" export --connection-info "$work/rbd-ci.json" \
+start_cinder_brick_rbd() {	# NAME
+	serve_nbd "$1" rbd "$(brick_binary "$1")" export --connection-info "$work/rbd-ci.json" \
 		--rbd-keyring "$rbd_keyring" --nbd unix:SOCK --foreground
 }
 
@@ -99,9 +99,10 @@ rbd_direct_args() {
 }
 
 run_rbd_matrix() {
+	local s
 	rbd_make_image
 	cleanup_hooks+=(rbd_remove_image)
-	start_cinder_brick_rbd
+	for s in $brick_servers; do start_cinder_brick_rbd "$s"; done
 	start_qemu_nbd_rbd
 	fio_args[direct]=$(rbd_direct_args)
 	# fio's rbd engine reads the configuration CEPH_CONF names.

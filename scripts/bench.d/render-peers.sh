@@ -6,13 +6,16 @@
 # For each peer, "paired" is the median over rounds of cinder-brick / that
 # peer within one round (the servers ran back to back), as in render();
 # ratios are truncated to two decimals.  The verdict names, per peer, the
-# workloads that miss its target.
+# workloads that miss its target.  The server "ref" (--compare) is no peer:
+# "vs ref" is cinder-brick's paired ratio to it, with a verdict of its own
+# against $ref_target; its label comes through the environment, as in
+# render().
 
 render_peers() {	# FORMAT MATRIX "SERVER..." "PEER:TARGET..." WORKLOAD-SPEC...
 	local fmt=$1 matrix=$2 server_list=$3 targets=$4
 	shift 4
-	printf '%s\n' "$@" | awk -F'|' -v fmt="$fmt" -v matrix="$matrix" -v servers="$server_list" \
-		-v targets="$targets" -v tsv="$tsv" -v ncpu="$(nproc)" "$awk_stats"'
+	printf '%s\n' "$@" | REF_LABEL=$ref_label awk -F'|' -v fmt="$fmt" -v matrix="$matrix" -v servers="$server_list" \
+		-v targets="$targets" -v rtarget="$ref_target" -v tsv="$tsv" -v ncpu="$(nproc)" "$awk_stats"'
 	# The median over rounds of srv[1] / peer in the same round; -1 when none.
 	function paired(w, peer,    rep, a, b, plist) {
 		plist = ""
@@ -35,6 +38,9 @@ render_peers() {	# FORMAT MATRIX "SERVER..." "PEER:TARGET..." WORKLOAD-SPEC...
 	}
 	BEGIN {
 		ns = split(servers, srv, " ")
+		ri = 0	# the column of ref, if it ran
+		for (s = 2; s <= ns; s++) if (srv[s] == "ref") ri = s
+		reflabel = ENVIRON["REF_LABEL"]
 		np = split(targets, tp, " ")
 		for (p = 1; p <= np; p++) { split(tp[p], kv, ":"); peer[p] = kv[1]; tgt[p] = kv[2] + 0 }
 		maxload = 0
@@ -61,13 +67,18 @@ render_peers() {	# FORMAT MATRIX "SERVER..." "PEER:TARGET..." WORKLOAD-SPEC...
 		if (fmt == "md") {
 			printf "| workload |"; for (s = 1; s <= ns; s++) printf " %s IOPS |", srv[s]
 			for (p = 1; p <= np; p++) printf " vs %s (target %.2fx) | rounds |", peer[p], tgt[p]
+			if (ri) printf " vs ref | rounds |"
 			printf "\n|---|"; for (s = 1; s <= ns; s++) printf "---:|"
-			for (p = 1; p <= np; p++) printf "---:|---|"; printf "\n"
+			for (p = 1; p <= np; p++) printf "---:|---|"
+			if (ri) printf "---:|---|"
+			printf "\n"
 		} else {
 			printf "%-24s", "workload"; for (s = 1; s <= ns; s++) printf " %12s", srv[s]
 			for (p = 1; p <= np; p++) printf " %12s", "vs " peer[p]
+			if (ri) printf " %12s", "vs ref"
 			printf "\n"
 		}
+		rmet = 0; rshort = ""
 		for (w = 1; w <= nw; w++) {
 			for (s = 1; s <= ns; s++) m[s] = median(iops[wid[w] SUBSEP srv[s]])
 			if (fmt == "md") printf "| %s |", wlabel[w]; else printf "%-24s", wlabel[w]
@@ -79,6 +90,13 @@ render_peers() {	# FORMAT MATRIX "SERVER..." "PEER:TARGET..." WORKLOAD-SPEC...
 				if (fmt == "md") printf " %s | %s |", ratio_str(pr), spread(w, peer[p])
 				else printf " %12s", ratio_str(pr)
 			}
+			if (ri) {
+				rr = paired(w, "ref")
+				if (rr >= 0 && trunc2(rr) >= rtarget + 0) rmet++
+				else rshort = rshort (rshort == "" ? "" : ", ") wlabel[w] " " ratio_str(rr)
+				if (fmt == "md") printf " %s | %s |", ratio_str(rr), spread(w, "ref")
+				else printf " %12s", ratio_str(rr)
+			}
 			printf "\n"
 		}
 		verdict = toupper(matrix) ": paired ratio"
@@ -87,11 +105,19 @@ render_peers() {	# FORMAT MATRIX "SERVER..." "PEER:TARGET..." WORKLOAD-SPEC...
 				tgt[p], peer[p], met[p], nw)
 			if (miss[p] != "") verdict = verdict sprintf(" (NOT met: %s)", miss[p])
 		}
+		rverdict = ""
+		if (ri) {
+			rverdict = sprintf("%s vs %s: paired ratio >= %.2fx on %d of %d workloads", toupper(matrix), reflabel, rtarget, rmet, nw)
+			if (rshort != "") rverdict = rverdict sprintf("; below on: %s", rshort)
+		}
 		noisy = maxload > ncpu ? \
 			sprintf("load average reached %.1f on %d CPUs during the runs: other processes competed, numbers are noisy", maxload, ncpu) : ""
 		if (fmt == "md") {
-			printf "\nvs PEER = paired ratio: median over rounds of %s / PEER within the same round; rounds = that ratio in each round.\n", srv[1]
+			printf "\nvs PEER = paired ratio: median over rounds of %s / PEER within the same round; rounds = that ratio in each round", srv[1]
+			if (ri) printf "; vs ref: the same against ref (the reference%s), which is no peer", reflabel == "ref" ? "" : ", " reflabel
+			printf ".\n"
 			printf "\n**%s**\n\n", verdict
+			if (ri) printf "**%s**\n\n", rverdict
 			if (noisy != "") printf "Note: %s.\n\n", noisy
 			printf "Per server, medians.  Server CPU: user+system time of the server process during the run per I/O (none for direct, whose backend runs in the client).  Client CPU: of the client (fio: its job thread only; qemu-img bench: the whole process).\n\n"
 			printf "| workload | server | IOPS | MiB/s | mean latency us | server CPU us/IO | client CPU %% | IOPS of each round |\n"
@@ -106,6 +132,7 @@ render_peers() {	# FORMAT MATRIX "SERVER..." "PEER:TARGET..." WORKLOAD-SPEC...
 			printf "\n"
 		} else {
 			print verdict
+			if (ri) print rverdict
 			if (noisy != "") print "warning: " noisy
 		}
 	}'
