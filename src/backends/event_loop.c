@@ -27,7 +27,10 @@ struct cb_event_loop {
 	/* What the source's poller waits on (under lock). */
 	struct pollfd waits_on[CB_EVENT_LOOP_MAX_FDS];
 	int n_waits_on;
-	unsigned inline_runs;		/* submit_inline() calls, under lock */
+	/* Calls that may have changed the library's descriptors (services,
+	 * ticks), under lock: a poller whose wait saw one since it began
+	 * drops its events as stale. */
+	unsigned services;
 	uint64_t next_tick;		/* under lock */
 	/* A thread of cb_event_loop_poll() polls the source instead of the
 	 * loop's thread.  driven is written under lock, read also without. */
@@ -107,7 +110,7 @@ static void submit_inline(struct cb_event_loop *l)
 	struct pollfd p[CB_EVENT_LOOP_MAX_FDS] = { { 0 } };
 	int n;
 
-	l->inline_runs++;
+	l->services++;
 	submit_queued(l);
 	n = l->src.poll_fds(l->src.ctx, p);
 	if (n > 0 && poll(p, (nfds_t)n, 0) > 0)
@@ -156,19 +159,23 @@ static int until_tick(const struct cb_event_loop *l)
 }
 
 /* Under lock, after a poll() that waited on the source's n descriptors in
- * p since inline_runs was runs. */
+ * p since services was runs. */
 static void serve(struct cb_event_loop *l, struct pollfd *p, int n, unsigned runs)
 {
 	int i;
 
 	for (i = 0; i < n && !p[i].revents; i++)
 		;
-	/* A submitter serviced the library meanwhile: these events may be
-	 * stale, or of descriptors since closed or reused.  They are
-	 * level-triggered: the next poll() shows what still holds. */
-	if (i < n && runs == l->inline_runs)
+	/* Another thread (a submitter, a driver, the loop's) serviced the
+	 * library meanwhile: these events may be stale, or of descriptors
+	 * since closed or reused.  They are level-triggered: the next poll()
+	 * shows what still holds. */
+	if (i < n && runs == l->services) {
+		l->services++;
 		l->src.service(l->src.ctx, p, n);
+	}
 	if (cb_now_ms() >= l->next_tick) {
+		l->services++;
 		if (l->src.tick)
 			l->src.tick(l->src.ctx);
 		l->next_tick = cb_now_ms() + l->src.tick_ms;
@@ -207,7 +214,7 @@ static void *run(void *arg)
 			continue;
 		}
 		n = prepare_wait(l, p + 1);
-		runs = l->inline_runs;
+		runs = l->services;
 		wait = until_tick(l);
 		pthread_mutex_unlock(&l->lock);
 		poll(p, (nfds_t)n + 1, wait);
@@ -249,7 +256,7 @@ int cb_event_loop_poll(struct cb_event_loop *l, struct pollfd *fds, int n, int t
 	memcpy(p, fds, (size_t)n * sizeof *p);
 	p[n] = (struct pollfd){ .fd = l->driver_wake, .events = POLLIN };
 	ns = prepare_wait(l, src_fds);
-	runs = l->inline_runs;
+	runs = l->services;
 	wait = until_tick(l);
 	if (timeout_ms >= 0 && timeout_ms < wait)
 		wait = timeout_ms;
